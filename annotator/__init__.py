@@ -1,0 +1,1 @@
+"""The manual correction tool for evaluation pairs (a local web app)."""

@@ -1,0 +1,106 @@
+"""Correspondence metrics (issue 7, item 1): numpy only, each registered with its direction.
+
+- ``segment``: AnT accuracy / mean IoU and the PaintBucket-Character (BasicPBC) metrics of one
+  target frame, on per-segment label ids.
+- ``propagation``: AnT's protocol, labels propagated recursively over 10 frames from one GT
+  reference frame (and the non-recursive variant), for any matcher.
+- ``patch``: AP, best F1 (+ precision, recall), top-k of a patch similarity matrix, intra- and
+  cross-image (manga region-correspondence paper, Table 1).
+- ``region``: ARI, mIoU P→G / G→P, cluster ratio, region precision / recall with purity > 0.8
+  (same paper, Table 2).
+
+Importing this package registers every metric; look them up with ``get_metric(name)`` and
+``list_metrics(level)``. ``nan`` means undefined (aggregate with ``np.nanmean``).
+"""
+
+from benchmark.metrics.registry import LEVELS, MetricSpec, get_metric, list_metrics, register
+from benchmark.metrics.segment import (
+    PBC_BACKGROUND,
+    PBC_BACKGROUND_RGBA,
+    ant_accuracy,
+    ant_mean_iou,
+    ant_mean_iou_pixel,
+    class_iou,
+    pack_rgba,
+    pbc_metrics,
+    segment_areas,
+)
+from benchmark.metrics.propagation import (
+    PropagationConfig,
+    PropagationResult,
+    edges_to_scores,
+    evaluate_propagation,
+    evaluate_sequence,
+    propagate_labels,
+    propagation_clips,
+    transfer_labels,
+)
+from benchmark.metrics.patch import (
+    PATCH_BLOCKS,
+    average_precision,
+    best_f1,
+    patch_gt_matrix,
+    patch_metrics,
+    patch_pr_metrics,
+    patch_region_ids,
+    patch_topk_accuracy,
+)
+from benchmark.metrics.region import (
+    PURITY_THRESHOLD,
+    adjusted_rand_index,
+    cluster_ratio,
+    image_region_metrics,
+    miou_gt_to_pred,
+    miou_pred_to_gt,
+    overlap,
+    region_match_scores,
+    region_metrics,
+    region_precision,
+    region_purity,
+    region_recall,
+)
+
+__all__ = [
+    "LEVELS",
+    "MetricSpec",
+    "get_metric",
+    "list_metrics",
+    "register",
+    "PBC_BACKGROUND",
+    "PBC_BACKGROUND_RGBA",
+    "ant_accuracy",
+    "ant_mean_iou",
+    "ant_mean_iou_pixel",
+    "class_iou",
+    "pack_rgba",
+    "pbc_metrics",
+    "segment_areas",
+    "PropagationConfig",
+    "PropagationResult",
+    "edges_to_scores",
+    "evaluate_propagation",
+    "evaluate_sequence",
+    "propagate_labels",
+    "propagation_clips",
+    "transfer_labels",
+    "PATCH_BLOCKS",
+    "average_precision",
+    "best_f1",
+    "patch_gt_matrix",
+    "patch_metrics",
+    "patch_pr_metrics",
+    "patch_region_ids",
+    "patch_topk_accuracy",
+    "PURITY_THRESHOLD",
+    "adjusted_rand_index",
+    "cluster_ratio",
+    "image_region_metrics",
+    "miou_gt_to_pred",
+    "miou_pred_to_gt",
+    "overlap",
+    "region_match_scores",
+    "region_metrics",
+    "region_precision",
+    "region_purity",
+    "region_recall",
+]

@@ -1,0 +1,109 @@
+"""A registry of named scalar metrics, each recording which direction is better.
+
+Scoring code and the leaderboard look metrics up by name (``"pbc/acc"``, ``"patch/cross/ap"``)
+instead of importing functions, so adding a metric is one decorator. Every registered function
+returns one ``float``; ``nan`` means "undefined on this input" (e.g. no positives), so aggregate
+with ``np.nanmean``.
+
+Call signatures by level (all arrays numpy):
+
+- ``"segment"``: ``fn(pred, gt, *, areas=None, ...)``; ``pred``/``gt`` ``(N,) int`` per-segment
+  label ids (entry ``i`` is segment id ``i + 1``), ``areas`` ``(N,) int`` pixel counts.
+- ``"sequence"``: ``fn(gt_labels, steps, *, areas=None)``; ``gt_labels`` a list of ``(N_t,) int``
+  per frame, ``steps`` per-step matches or a label predictor (see ``propagation.py``).
+- ``"patch"``: ``fn(similarity, gt, valid=None)``; ``(2N, 2N) float``, ``(2N, 2N) bool``,
+  ``(2N,) bool``.
+- ``"region"``: ``fn(pred_map, gt_map)``; two ``(H, W) int`` maps of one image, ``0`` = line.
+- ``"region_pair"``: ``fn(pred_a, pred_b, pred_matches, gt_a, gt_b, gt_matches)``; maps
+  ``(H, W) int`` and match edge lists ``(K, 2) int`` of (region id in A, region id in B).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from dataprep.errors import LinecorrError
+
+LEVELS = ("segment", "sequence", "patch", "region", "region_pair")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One registered metric.
+
+    Attributes:
+        name: Unique name, ``"<family>/<metric>"`` or ``"<family>/<block>/<metric>"``.
+        fn: The function computing it; returns a ``float`` (``nan`` when undefined).
+        higher_is_better: ``True``/``False``; ``None`` when the best value is ``target``
+            (e.g. the cluster ratio, best at 1.0).
+        level: One of ``LEVELS``; fixes the call signature (see the module docstring).
+        description: One line for tables and ``--help``.
+        target: The ideal value when ``higher_is_better`` is ``None``.
+    """
+
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool | None
+    level: str
+    description: str
+    target: float | None = None
+
+    def __call__(self, *args, **kwargs) -> float:
+        return self.fn(*args, **kwargs)
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether value ``a`` is strictly better than value ``b`` under this metric."""
+        if self.higher_is_better is None:
+            return abs(a - self.target) < abs(b - self.target)
+        return a > b if self.higher_is_better else a < b
+
+
+_REGISTRY: dict[str, MetricSpec] = {}
+
+
+def register(
+    name: str,
+    *,
+    higher_is_better: bool | None,
+    level: str,
+    description: str,
+    target: float | None = None,
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Decorator adding a metric function to the registry; returns the function unchanged.
+
+    Example:
+        ``@register("ant/accuracy", higher_is_better=True, level="segment", description="...")``
+    """
+    # Programming errors (not user input), hence plain ValueError.
+    if level not in LEVELS:
+        raise ValueError(f"unknown metric level {level!r}; expected one of {LEVELS}")
+    if higher_is_better is None and target is None:
+        raise ValueError(f"metric {name!r}: higher_is_better=None needs a target")
+
+    def decorator(fn: Callable[..., float]) -> Callable[..., float]:
+        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
+            raise ValueError(f"metric {name!r} is already registered")
+        _REGISTRY[name] = MetricSpec(name, fn, higher_is_better, level, description, target)
+        return fn
+
+    return decorator
+
+
+def get_metric(name: str) -> MetricSpec:
+    """Look a metric up by name.
+
+    Raises:
+        LinecorrError: The name is not registered (a user can type it on the command line).
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise LinecorrError(
+            f"unknown metric {name!r}; known metrics: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def list_metrics(level: str | None = None) -> list[str]:
+    """Sorted names of the registered metrics, optionally only those of one level."""
+    return sorted(n for n, s in _REGISTRY.items() if level is None or s.level == level)

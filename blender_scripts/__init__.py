@@ -1,0 +1,1 @@
+"""Synthetic line-art sequences rendered with Blender's Python module (bpy)."""

@@ -1,0 +1,104 @@
+"""The ``linecorr`` command: one subcommand per stage.
+
+Only argparse is imported here and in the subcommand definitions, so ``linecorr --help`` is
+instant; each subcommand imports its heavy dependencies when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+
+# name -> "module:function" registering the subcommand. Order = order in --help.
+COMMANDS = {
+    "demo": "dataprep.cli.demo:register",
+    "render": "blender_scripts.cli:register",
+    "segment": "dataprep.cli.segment:register",
+    "label": "dataprep.cli.label:register",
+    "validate": "dataprep.cli.validate:register",
+    "viz": "dataprep.cli.viz:register",
+    "import": "dataprep.cli.convert:register_import",
+    "export": "dataprep.cli.convert:register_export",
+    "publish": "dataprep.cli.publish:register",
+    "annotate": "annotator.cli:register",
+    "train": "benchmark.cli:register_train",
+    "score": "benchmark.cli:register_score",
+    "leaderboard": "benchmark.cli:register_leaderboard",
+}
+
+EPILOG = """examples:
+  linecorr demo --out demo_out                  # the whole pipeline on built-in data
+  linecorr import pbc PBC_ROOT --out data/pbc   # PaintBucket-Character -> linecorr format
+  linecorr validate data/pbc                    # check a dataset, every problem one line
+  linecorr viz data/pbc CLIP/0000__0001         # picture of a pair's matches
+  linecorr publish data/pbc --out hf/pbc        # Hugging Face datasets + dataset card
+
+Run `linecorr COMMAND --help` for a command's options and an example."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linecorr",
+        description="Build, correct, publish and benchmark datasets of segment-wise correspondence "
+        "between line-art frames.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from dataprep import __version__
+
+    parser.add_argument("--version", action="version", version=f"linecorr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, target in COMMANDS.items():
+        mod, _, fn = target.partition(":")
+        getattr(importlib.import_module(mod), fn)(sub, name)
+    return parser
+
+
+def add_command(sub, name: str, help: str, example: str, run) -> argparse.ArgumentParser:
+    """Add a subcommand with a one-line help, an example in its epilog and a runner."""
+    p = sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(_run=run)
+    return p
+
+
+def add_config_args(p: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and repeated ``--set key=value`` (defaults < file < overrides)."""
+    p.add_argument("--config", metavar="FILE", help="YAML file of config values (overrides defaults)")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                   help="override one config value, e.g. --set radius=3 (repeatable)")
+
+
+def not_built(name: str, issue: int, what: str):
+    """A runner for a stage that does not exist yet: says so and exits 3."""
+
+    def run(args) -> int:
+        print(f"linecorr {name}: not built yet — {what} is tracked in issue #{issue}.", file=sys.stderr)
+        return 3
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    from dataprep.errors import LinecorrError
+
+    t0 = time.time()
+    try:
+        rc = args._run(args) or 0
+    except LinecorrError as e:
+        print(f"linecorr {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"linecorr {args.command}: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+    if os.environ.get("LINECORR_TIMING"):
+        print(f"[{args.command} took {time.time() - t0:.1f} s]", file=sys.stderr)
+    return rc

@@ -1,0 +1,119 @@
+"""Stage configs: dataclass defaults < YAML file < ``key=value`` overrides.
+
+Every stage has a ``@dataclass`` of defaults with a comment per field. The resolved config is
+saved with the stage's output (manifest ``producer.config``), so a run can be reproduced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dataprep.errors import LinecorrError
+
+T = TypeVar("T")
+
+
+def _coerce(value: Any, typ: Any, key: str) -> Any:
+    """Convert a YAML-parsed value to the field's type (int -> float, list -> tuple...)."""
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    if typ is Any or typ is None:
+        return value
+    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        if value is None and type(None) in args:
+            return None
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a, key)
+            except LinecorrError:
+                continue
+        raise LinecorrError(f"config key {key!r}: {value!r} does not fit {typ}")
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        inner = args[0] if args else Any
+        seq = [_coerce(v, inner, key) for v in value]
+        return tuple(seq) if origin is tuple else seq
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typ is bool and not isinstance(value, bool):
+        raise LinecorrError(f"config key {key!r}: expected true/false, got {value!r}")
+    if isinstance(typ, type) and not isinstance(value, typ):
+        raise LinecorrError(f"config key {key!r}: expected {typ.__name__}, got {value!r}")
+    return value
+
+
+def _set(obj: Any, dotted: str, value: Any) -> Any:
+    """Return a copy of dataclass ``obj`` with ``dotted`` (``a.b.c``) set to ``value``."""
+    head, _, rest = dotted.partition(".")
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    if head not in fields:
+        raise LinecorrError(f"unknown config key {dotted!r} (known: {', '.join(fields)})")
+    hints = typing.get_type_hints(type(obj))
+    cur = getattr(obj, head)
+    if rest:
+        if not dataclasses.is_dataclass(cur):
+            raise LinecorrError(f"config key {head!r} has no sub-keys")
+        return dataclasses.replace(obj, **{head: _set(cur, rest, value)})
+    if dataclasses.is_dataclass(cur) and isinstance(value, dict):
+        for k, v in value.items():
+            cur = _set(cur, k, v)
+        return dataclasses.replace(obj, **{head: cur})
+    return dataclasses.replace(obj, **{head: _coerce(value, hints[head], dotted)})
+
+
+def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None,
+                base: T | None = None) -> T:
+    """Build a config: defaults (or ``base``) < YAML file ``path`` < ``key=value`` overrides.
+
+    Values are parsed as YAML, so ``radius=3``, ``gaps=[1,7]`` and ``name=foo`` all work.
+
+    Raises:
+        LinecorrError: unknown key, wrong type, unreadable or malformed YAML.
+    """
+    import yaml
+
+    cfg = base if base is not None else cls()
+    if path is not None:
+        p = Path(path)
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise LinecorrError("config file is missing", p) from None
+        except yaml.YAMLError as e:
+            raise LinecorrError(f"malformed YAML ({str(e).splitlines()[0]})", p) from None
+        if not isinstance(data, dict):
+            raise LinecorrError("config file must hold a mapping of keys to values", p)
+        for k, v in data.items():
+            cfg = _set(cfg, str(k), v)
+    for item in overrides or []:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise LinecorrError(f"override {item!r} is not key=value")
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        cfg = _set(cfg, key.strip(), value)
+    return cfg
+
+
+def config_dict(cfg: Any) -> dict:
+    """The config as plain JSON-able data (tuples become lists)."""
+    return _plain(dataclasses.asdict(cfg))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, Path):
+        return str(v)
+    return v

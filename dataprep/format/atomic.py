@@ -1,0 +1,49 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Every file the toolkit writes goes through here: the bytes go to a temporary file in the same
+directory, are flushed to disk, and the temporary file is renamed over the target (``os.replace``
+is atomic on POSIX when both paths are on one file system, which a sibling temp file guarantees).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, creating parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # Leave no temp file behind, whatever went wrong (including Ctrl-C).
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> None:
+    """Serialise ``obj`` as JSON and write it atomically.
+
+    Serialisation happens before anything touches the disk, so an unserialisable object
+    leaves the old file intact.
+    """
+    text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
+    atomic_write_text(path, text + "\n")

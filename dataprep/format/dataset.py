@@ -1,0 +1,214 @@
+"""Reading a dataset directory (docs/FORMAT.md) into numpy arrays and records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from dataprep.errors import FormatError
+from dataprep.format import images, layout
+from dataprep.format.schema import ClipInfo, Manifest, Pair, parse_pair_id, splits_problems
+from dataprep.format.segtable import SegmentTable
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Parse a JSON file, with a one-line error naming the file on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError("file is missing", path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise FormatError(f"malformed JSON (line {e.lineno}, column {e.colno}: {e.msg})", path) from None
+    except (UnicodeDecodeError, OSError) as e:
+        raise FormatError(f"cannot read JSON ({e})", path) from None
+
+
+@dataclass
+class Frame:
+    """One frame loaded as arrays.
+
+    Attributes:
+        clip, frame: ids.
+        line: ``(H, W) uint8`` line image, 0 = ink, 255 = paper (alpha composited over white).
+        line_raw: the line image as stored: ``(H, W) uint8`` or ``(H, W, 2|3|4) uint8`` (keeps
+            PBC's RGBA and its colored shading lines).
+        color: ``(H, W, 3) uint8`` RGB color image, or None.
+        alpha: ``(H, W) uint8`` alpha of the color image, or None when it has none.
+        seg: ``(H, W) int32`` segment map, 0 = line pixels, 1..N segments.
+        segments: the :class:`SegmentTable`.
+        labels: ``(H, W) int32`` pixel label map (correspondence id, -1 = none), or None.
+    """
+
+    clip: str
+    frame: str
+    line: np.ndarray
+    line_raw: np.ndarray
+    color: np.ndarray | None
+    alpha: np.ndarray | None
+    seg: np.ndarray
+    segments: SegmentTable
+    labels: np.ndarray | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)``."""
+        return self.seg.shape
+
+
+class Dataset:
+    """A dataset directory opened for reading.
+
+    Example:
+        >>> ds = Dataset.open("out/demo")           # doctest: +SKIP
+        >>> f = ds.load_frame("clip000", "0000")     # doctest: +SKIP
+        >>> f.seg.shape, f.seg.dtype                 # doctest: +SKIP
+        ((256, 256), dtype('int32'))
+    """
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, root: str | os.PathLike) -> "Dataset":
+        """Open ``root``; checks that it is a dataset (has a readable manifest)."""
+        root = Path(root)
+        if not root.is_dir():
+            raise FormatError("is not a directory (expected a linecorr dataset)", root)
+        mpath = root / layout.MANIFEST
+        if not mpath.is_file():
+            raise FormatError("is not a linecorr dataset (no manifest.json)", root)
+        return cls(root, Manifest.from_json(read_json(mpath), mpath))
+
+    # ---- clips and frames -------------------------------------------------------------------
+    @cached_property
+    def clip_ids(self) -> list[str]:
+        """Clip ids, sorted."""
+        d = self.root / layout.CLIPS
+        if not d.is_dir():
+            return []
+        return sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def clip(self, clip: str) -> ClipInfo:
+        """The :class:`ClipInfo` of ``clip``."""
+        path = layout.inside(self.root, layout.clip_dir(self.root, clip) / layout.CLIP_JSON)
+        info = ClipInfo.from_json(read_json(path), path)
+        if info.id != clip:
+            raise FormatError(f"clip.json id {info.id!r} does not match its folder {clip!r}", path)
+        return info
+
+    def clips(self) -> Iterator[ClipInfo]:
+        """Every clip's info, in id order."""
+        for c in self.clip_ids:
+            yield self.clip(c)
+
+    def path(self, clip: str, kind: str, frame: str) -> Path:
+        """Path of a frame file (``kind``: line, color, seg, label, segments), checked to be inside."""
+        return layout.inside(self.root, layout.frame_file(self.root, clip, kind, frame))
+
+    def load_segments(self, clip: str, frame: str) -> SegmentTable:
+        """The segment table of a frame."""
+        p = self.path(clip, layout.SEGMENTS, frame)
+        return SegmentTable.from_json(read_json(p), p)
+
+    def load_seg(self, clip: str, frame: str) -> np.ndarray:
+        """The ``(H, W) int32`` segment map of a frame (0 = line)."""
+        p = self.path(clip, layout.SEG, frame)
+        seg = images.read_ids(p)
+        if seg.min() < 0:
+            raise FormatError("segment map has negative ids (alpha 0?)", p)
+        return seg
+
+    def load_frame(self, clip: str, frame: str, info: ClipInfo | None = None) -> Frame:
+        """Load every layer of a frame; checks that their sizes agree with the clip."""
+        info = info or self.clip(clip)
+        line_raw = images.read_image_raw(self.path(clip, layout.LINE, frame))
+        seg = self.load_seg(clip, frame)
+        color = alpha = labels = None
+        if info.has_color:
+            color, alpha = images.read_color(self.path(clip, layout.COLOR, frame))
+        if info.has_labels:
+            labels = images.read_ids(self.path(clip, layout.LABEL, frame))
+        want = (info.height, info.width)
+        for kind, arr in (("line", line_raw), ("seg", seg), ("color", color), ("label", labels)):
+            if arr is not None and arr.shape[:2] != want:
+                raise FormatError(
+                    f"image is {arr.shape[1]}x{arr.shape[0]}, clip.json says {info.width}x{info.height}",
+                    self.path(clip, kind, frame),
+                )
+        line = images.to_gray(line_raw, self.path(clip, layout.LINE, frame))
+        return Frame(clip, frame, line, line_raw, color, alpha, seg, self.load_segments(clip, frame), labels)
+
+    # ---- pairs and splits ---------------------------------------------------------------------
+    @cached_property
+    def splits(self) -> dict[str, list[str]]:
+        """``{split name: [clip ids]}`` from splits.json ({} when absent)."""
+        p = self.root / layout.SPLITS
+        if not p.is_file():
+            return {}
+        obj = read_json(p)
+        probs = splits_problems(obj)
+        if probs:
+            raise FormatError(probs[0], p)
+        return obj
+
+    def pair_ids(self, split: str | None = None) -> list[str]:
+        """Pair ids (``<clip>/<frame_a>__<frame_b>``), sorted; restricted to a split's clips."""
+        d = self.root / layout.PAIRS
+        if not d.is_dir():
+            return []
+        if split is not None and split not in self.splits:
+            raise FormatError(f"dataset has no split {split!r} (has: {', '.join(self.splits) or 'none'})",
+                              self.root / layout.SPLITS)
+        keep = None if split is None else set(self.splits[split])
+        out = []
+        for cd in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if keep is not None and cd.name not in keep:
+                continue
+            for f in sorted(cd.glob("*.json")):
+                if not f.name.startswith(".") and "__" in f.stem:
+                    a, _, b = f.stem.partition("__")
+                    out.append(f"{cd.name}/{a}__{b}")
+        return out
+
+    def load_pair(self, pid: str) -> Pair:
+        """Load a pair by id; checks the file agrees with its name."""
+        clip, fa, fb = parse_pair_id(pid)
+        p = layout.inside(self.root, layout.pair_file(self.root, clip, fa, fb))
+        pair = Pair.from_json(read_json(p), p)
+        if pair.id != pid:
+            raise FormatError(f"pair file holds {pair.id!r}, its name says {pid!r}", p)
+        return pair
+
+    def pairs(self, split: str | None = None) -> Iterator[Pair]:
+        """Every pair (of a split), in id order."""
+        for pid in self.pair_ids(split):
+            yield self.load_pair(pid)
+
+    def split_of(self, clip: str) -> str | None:
+        """The split a clip is in, or None."""
+        for name, clips in self.splits.items():
+            if clip in clips:
+                return name
+        return None
+
+    def content_hash(self) -> str:
+        """SHA-256 over every file's relative path and bytes (manifest excluded: it holds times).
+
+        Identifies exactly what a benchmark result was scored on.
+        """
+        h = hashlib.sha256()
+        for p in sorted(self.root.rglob("*")):
+            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith("."):
+                h.update(p.relative_to(self.root).as_posix().encode() + b"\0")
+                h.update(hashlib.sha256(p.read_bytes()).digest())
+        return h.hexdigest()

@@ -12,9 +12,10 @@ def int_vector(x, name: str, *, allow_empty: bool = False) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise LinecorrError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
-            raise LinecorrError(f"{name} must hold integer ids, got dtype {arr.dtype}")
+    # Float arrays holding whole numbers (e.g. from JSON) are accepted; anything else is not.
+    whole_floats = np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))
+    if arr.size and not np.issubdtype(arr.dtype, np.integer) and not whole_floats:
+        raise LinecorrError(f"{name} must hold integer ids, got dtype {arr.dtype}")
     if arr.size == 0 and not allow_empty:
         raise LinecorrError(f"{name} is empty")
     return arr.astype(np.int64)

@@ -131,12 +131,32 @@ def _blocks(similarity, gt, valid, block: str) -> list[tuple[np.ndarray, np.ndar
 
 def _pr_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision, recall and thresholds at each distinct score, highest threshold first."""
-    order = np.argsort(-scores, kind="mergesort")
+    order = np.argsort(-scores)  # order inside a tie is irrelevant: ties form one threshold
     s, y = scores[order], labels[order].astype(np.float64)
     last_of_tie = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]  # predict all entries >= s
     tps = np.cumsum(y)[last_of_tie]
     predicted = last_of_tie + 1.0
     return tps / predicted, tps / tps[-1], s[last_of_tie]
+
+
+def _pr_summary(scores, labels) -> dict[str, float]:
+    """AP and best F1 (+ its precision, recall, threshold) from one PR curve."""
+    s, y = np.ravel(scores).astype(np.float64), np.ravel(labels).astype(bool)
+    if s.shape != y.shape:
+        raise LinecorrError(f"{s.size} scores but {y.size} labels")
+    if not y.any():
+        return dict.fromkeys(("ap", "f1", "precision", "recall", "threshold"), float("nan"))
+    precision, recall, thresholds = _pr_curve(s, y)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
+    i = int(np.argmax(f1))  # first maximum = highest threshold
+    return {
+        "ap": float(np.sum(np.diff(np.r_[0.0, recall]) * precision)),
+        "f1": float(f1[i]),
+        "precision": float(precision[i]),
+        "recall": float(recall[i]),
+        "threshold": float(thresholds[i]),
+    }
 
 
 def average_precision(scores, labels) -> float:
@@ -149,11 +169,7 @@ def average_precision(scores, labels) -> float:
     Returns:
         AP in [0, 1]; ``nan`` when there is no positive.
     """
-    s, y = np.ravel(scores).astype(np.float64), np.ravel(labels).astype(bool)
-    if not y.any():
-        return float("nan")
-    precision, recall, _ = _pr_curve(s, y)
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return _pr_summary(scores, labels)["ap"]
 
 
 def best_f1(scores, labels) -> dict[str, float]:
@@ -167,19 +183,30 @@ def best_f1(scores, labels) -> dict[str, float]:
         ``{"f1", "precision", "recall", "threshold"}``; all ``nan`` without positives. Equal F1
         values resolve to the highest threshold.
     """
-    s, y = np.ravel(scores).astype(np.float64), np.ravel(labels).astype(bool)
-    if not y.any():
-        return dict.fromkeys(("f1", "precision", "recall", "threshold"), float("nan"))
-    precision, recall, thresholds = _pr_curve(s, y)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
-    i = int(np.argmax(f1))
-    return {
-        "f1": float(f1[i]),
-        "precision": float(precision[i]),
-        "recall": float(recall[i]),
-        "threshold": float(thresholds[i]),
-    }
+    out = _pr_summary(scores, labels)
+    del out["ap"]
+    return out
+
+
+def _pr_of(parts) -> dict[str, float]:
+    scores = np.concatenate([s[m] for s, _, m in parts])
+    labels = np.concatenate([g[m] for _, g, m in parts])
+    pr = _pr_summary(scores, labels)
+    pr["best_f1"] = pr.pop("f1")
+    return pr
+
+
+def _topk_of(parts, ks: tuple[int, ...]) -> dict[int, float]:
+    ahead_of_query = []
+    for s, g, m in parts:
+        pos, neg = g & m, ~g & m
+        is_query = pos.any(axis=1)
+        best_pos = np.where(pos, s, -np.inf).max(axis=1)
+        # Negatives scoring >= the best positive rank ahead of it (pessimistic ties).
+        ahead = (neg & (s >= best_pos[:, None])).sum(axis=1)
+        ahead_of_query.append(ahead[is_query])
+    ahead = np.concatenate(ahead_of_query)
+    return {k: float(np.mean(ahead < k)) if ahead.size else float("nan") for k in ks}
 
 
 def patch_pr_metrics(similarity, gt, valid=None, block: str = "cross") -> dict[str, float]:
@@ -194,17 +221,7 @@ def patch_pr_metrics(similarity, gt, valid=None, block: str = "cross") -> dict[s
     Returns:
         ``{"ap", "best_f1", "precision", "recall", "threshold"}``.
     """
-    parts = _blocks(similarity, gt, valid, block)
-    scores = np.concatenate([s[m] for s, _, m in parts])
-    labels = np.concatenate([g[m] for _, g, m in parts])
-    f1 = best_f1(scores, labels)
-    return {
-        "ap": average_precision(scores, labels),
-        "best_f1": f1["f1"],
-        "precision": f1["precision"],
-        "recall": f1["recall"],
-        "threshold": f1["threshold"],
-    }
+    return _pr_of(_blocks(similarity, gt, valid, block))
 
 
 def patch_topk_accuracy(similarity, gt, valid=None, block: str = "cross", k: int = 1) -> float:
@@ -222,16 +239,7 @@ def patch_topk_accuracy(similarity, gt, valid=None, block: str = "cross", k: int
     """
     if k < 1:
         raise LinecorrError(f"k must be >= 1, got {k}")
-    hits = queries = 0
-    for s, g, m in _blocks(similarity, gt, valid, block):
-        pos, neg = g & m, ~g & m
-        is_query = pos.any(axis=1)
-        best_pos = np.where(pos, s, -np.inf).max(axis=1)
-        # Negatives scoring >= the best positive rank ahead of it (pessimistic ties).
-        ahead = (neg & (s >= best_pos[:, None])).sum(axis=1)
-        hits += int(np.sum(is_query & (ahead < k)))
-        queries += int(is_query.sum())
-    return hits / queries if queries else float("nan")
+    return _topk_of(_blocks(similarity, gt, valid, block), (k,))[k]
 
 
 def patch_metrics(similarity, gt, valid=None, ks: tuple[int, ...] = (1, 5)) -> dict[str, float]:
@@ -239,13 +247,16 @@ def patch_metrics(similarity, gt, valid=None, ks: tuple[int, ...] = (1, 5)) -> d
 
     Covers the blocks ``intra_a``, ``intra_b`` and ``cross``; shapes as ``patch_pr_metrics``.
     """
+    if any(k < 1 for k in ks):
+        raise LinecorrError(f"every k must be >= 1, got {ks}")
     out: dict[str, float] = {}
     for block in _REPORTED_BLOCKS:
-        pr = patch_pr_metrics(similarity, gt, valid, block)
+        parts = _blocks(similarity, gt, valid, block)
+        pr = _pr_of(parts)
         for key in ("ap", "best_f1", "precision", "recall"):
             out[f"patch/{block}/{key}"] = pr[key]
-        for k in ks:
-            out[f"patch/{block}/top{k}"] = patch_topk_accuracy(similarity, gt, valid, block, k)
+        for k, acc in _topk_of(parts, tuple(ks)).items():
+            out[f"patch/{block}/top{k}"] = acc
     return out
 
 

@@ -21,12 +21,16 @@ and is one of:
 
 Matches do not depend on the labels, so a matcher's steps can be computed once and reused for
 both variants. Edge lists from the data format convert with ``edges_to_scores``.
+
+The registered ``ant/recursive10/*`` and ``ant/nonrecursive10/*`` metrics score one clip (frame 0
+as reference and up to 10 targets); ``evaluate_sequence`` cuts a longer sequence into such clips,
+each reseeded from GT (``propagation_clips``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
 
 import numpy as np
 
@@ -36,7 +40,7 @@ from benchmark.metrics.segment import ant_accuracy, ant_mean_iou, ant_mean_iou_p
 from dataprep.errors import LinecorrError
 
 LabelPredictor = Callable[[int, np.ndarray], np.ndarray]
-Steps = Union[Sequence[np.ndarray], LabelPredictor]
+Steps = Sequence[np.ndarray] | LabelPredictor
 
 
 @dataclass
@@ -113,9 +117,7 @@ def transfer_labels(source_labels, match, *, unmatched_label: int = -1) -> np.nd
         out[idx >= 0] = src[idx[idx >= 0]]
         return out
     if m.ndim != 2 or m.shape[1] != src.size:
-        raise LinecorrError(
-            f"step scores must have shape (N_target, {src.size}), got {m.shape}"
-        )
+        raise LinecorrError(f"step scores must have shape (N_target, {src.size}), got {m.shape}")
     scores = m.astype(np.float64)
     if not np.all(np.isfinite(scores)) or np.any(scores < 0):
         raise LinecorrError("step scores must be finite and >= 0 (e.g. softmaxed similarities)")
@@ -166,9 +168,7 @@ def propagate_labels(gt_labels, steps: Steps, config: PropagationConfig | None =
         else:
             pred = transfer_labels(source, steps[t], unmatched_label=cfg.unmatched_label)
         if pred.shape != frames[t + 1].shape:
-            raise LinecorrError(
-                f"frame {t + 1}: {pred.size} predicted labels for {frames[t + 1].size} segments"
-            )
+            raise LinecorrError(f"frame {t + 1}: {pred.size} predicted labels for {frames[t + 1].size} segments")
         preds.append(pred)
         # The one line that makes the protocol recursive: errors carry into the next step.
         source = pred if cfg.recursive else frames[t + 1]
@@ -201,25 +201,27 @@ def evaluate_propagation(
     if gt_all.size == 0:
         raise LinecorrError("the target frames of the clip have no segments to score")
     frame_acc = [
-        ant_accuracy(p, g, ignore_label=cfg.ignore_label) if g.size else float("nan")
-        for p, g in zip(preds, targets)
+        ant_accuracy(p, g, ignore_label=cfg.ignore_label) if g.size else float("nan") for p, g in zip(preds, targets)
     ]
     miou_pixel = float("nan")
     if areas is not None:
         if len(areas) < len(frames):
             raise LinecorrError(f"got areas for {len(areas)} frames, expected {len(frames)}")
         area_all = np.concatenate(
-            [v.areas_vector(a, g.size, f"areas[{t + 1}]") if g.size else np.zeros(0, np.int64)
-             for t, (a, g) in enumerate(zip(areas[1:], targets))]
+            [
+                v.areas_vector(a, g.size, f"areas[{t + 1}]") if g.size else np.zeros(0, np.int64)
+                for t, (a, g) in enumerate(zip(areas[1:], targets))
+            ]
         )
         miou_pixel = ant_mean_iou_pixel(pred_all, gt_all, areas=area_all, ignore_label=cfg.ignore_label)
+    scored = gt_all if cfg.ignore_label is None else gt_all[gt_all != cfg.ignore_label]
     return PropagationResult(
         accuracy=ant_accuracy(pred_all, gt_all, ignore_label=cfg.ignore_label),
         mean_iou=ant_mean_iou(pred_all, gt_all, ignore_label=cfg.ignore_label),
         mean_iou_pixel=miou_pixel,
         frame_accuracy=frame_acc,
         predictions=preds,
-        n_segments=int(gt_all.size if cfg.ignore_label is None else np.sum(gt_all != cfg.ignore_label)),
+        n_segments=int(scored.size),
     )
 
 
@@ -250,11 +252,12 @@ def evaluate_sequence(
     for clip in propagation_clips(len(frames), cfg.horizon):
         s = clip.start
         if callable(steps):
-            clip_steps: Steps = lambda t, labels, s=s: steps(s + t, labels)  # noqa: E731
+            clip_steps: Steps = lambda t, labels, s=s: steps(s + t, labels)
         else:
             clip_steps = steps[s : clip.stop - 1]
         clip_areas = None if areas is None else areas[s : clip.stop]
-        results.append(evaluate_propagation(frames[s : clip.stop], clip_steps, cfg, areas=clip_areas))
+        clip_frames = frames[s : clip.stop]
+        results.append(evaluate_propagation(clip_frames, clip_steps, cfg, areas=clip_areas))
     return results
 
 

@@ -237,14 +237,15 @@ def region_purity(pred_map, gt_map) -> dict[int, tuple[int, float]]:
     for c in first:
         pid = int(ov.pred_ids[ov.cell_pred[c]])
         if pid != 0:
-            out[pid] = (int(ov.gt_ids[ov.cell_gt[c]]), float(ov.cell_count[c] / ov.pred_size[ov.cell_pred[c]]))
+            share = ov.cell_count[c] / ov.pred_size[ov.cell_pred[c]]
+            out[pid] = (int(ov.gt_ids[ov.cell_gt[c]]), float(share))
     return out
 
 
 def _pairs(edges, map_a: np.ndarray, map_b: np.ndarray, name: str) -> np.ndarray:
     e = np.unique(v.edge_list(edges, name), axis=0)
     for col, m, side in ((0, map_a, "A"), (1, map_b, "B")):
-        missing = np.setdiff1d(e[:, col], m)
+        missing = np.setdiff1d(e[:, col], _compact(m.ravel())[0])
         if missing.size:
             raise LinecorrError(f"{name} names region {int(missing[0])} absent from the {side} map")
     return e

@@ -10,7 +10,8 @@ Call signatures by level (all arrays numpy):
 - ``"segment"``: ``fn(pred, gt, *, areas=None, ...)``; ``pred``/``gt`` ``(N,) int`` per-segment
   label ids (entry ``i`` is segment id ``i + 1``), ``areas`` ``(N,) int`` pixel counts.
 - ``"sequence"``: ``fn(gt_labels, steps, *, areas=None)``; ``gt_labels`` a list of ``(N_t,) int``
-  per frame, ``steps`` per-step matches or a label predictor (see ``propagation.py``).
+  per frame of one clip (frame 0 = GT reference), ``steps`` per-step matches or a label
+  predictor, ``areas`` a list of ``(N_t,) int`` (see ``propagation.py``).
 - ``"patch"``: ``fn(similarity, gt, valid=None)``; ``(2N, 2N) float``, ``(2N, 2N) bool``,
   ``(2N,) bool``.
 - ``"region"``: ``fn(pred_map, gt_map)``; two ``(H, W) int`` maps of one image, ``0`` = line.
@@ -20,8 +21,8 @@ Call signatures by level (all arrays numpy):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from dataprep.errors import LinecorrError
 
@@ -99,9 +100,7 @@ def get_metric(name: str) -> MetricSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise LinecorrError(
-            f"unknown metric {name!r}; known metrics: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+        raise LinecorrError(f"unknown metric {name!r}; known metrics: {', '.join(sorted(_REGISTRY))}") from None
 
 
 def list_metrics(level: str | None = None) -> list[str]:

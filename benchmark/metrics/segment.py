@@ -9,9 +9,9 @@ AnT (Casey et al., "The Animation Transformer"):
     * mean IoU: the paper says "mean IoU averaged over the label classes" (sec. 4.3) and, in its
       appendix C, that unlike the pixel-based region similarity J it is "measured at the level of
       segments". We therefore compute, for every label class ``c`` present in GT or prediction,
-      ``IoU_c = |{pred = c} ∩ {gt = c}| / |{pred = c} ∪ {gt = c}|`` counting *segments*, and average
-      over those classes (a class only predicted, never in GT, gets IoU 0, as in the usual
-      confusion-matrix mIoU). ``ant/miou_pixel`` weights each segment by its pixel count instead.
+      ``IoU_c = |{pred = c} ∩ {gt = c}| / |{pred = c} ∪ {gt = c}|`` counting *segments*, and
+      average over those classes (a class only predicted, never in GT, gets IoU 0, as in the usual
+      confusion-matrix mIoU). ``ant/miou_pixel`` weights each segment by its pixel count.
     * For the 10-frame protocol the segments of all target frames of a clip are pooled before
       computing either metric ("averaged over all segments in each of the target sequences").
 
@@ -112,9 +112,7 @@ def ant_accuracy(pred, gt, *, areas=None, ignore_label: int | None = None) -> fl
     return float(np.mean(p[keep] == g[keep]))
 
 
-def class_iou(
-    pred, gt, *, weights=None, ignore_label: int | None = None
-) -> dict[int, float]:
+def class_iou(pred, gt, *, weights=None, ignore_label: int | None = None) -> dict[int, float]:
     """IoU of every label class present in GT or prediction, counting (weighted) segments.
 
     Args:
@@ -184,9 +182,7 @@ def ant_mean_iou_pixel(pred, gt, *, areas=None, ignore_label: int | None = None)
     return float(np.mean(list(ious.values()))) if ious else float("nan")
 
 
-def pbc_metrics(
-    pred, gt, areas, *, background_label: int = -1, threshold: int = 10
-) -> dict[str, float]:
+def pbc_metrics(pred, gt, areas, *, background_label: int = -1, threshold: int = 10) -> dict[str, float]:
     """All BasicPBC ``eval_json`` metrics of one frame (see the module docstring).
 
     Args:
@@ -237,9 +233,7 @@ _PBC_DESCRIPTIONS = {
 
 def _make_pbc(key: str):
     def metric(pred, gt, *, areas=None, background_label: int = -1, threshold: int = 10) -> float:
-        return pbc_metrics(pred, gt, areas, background_label=background_label, threshold=threshold)[
-            key
-        ]
+        return pbc_metrics(pred, gt, areas, background_label=background_label, threshold=threshold)[key]
 
     metric.__name__ = key.replace("/", "_")
     metric.__doc__ = f"{_PBC_DESCRIPTIONS[key]}; arguments as ``pbc_metrics``."

@@ -1,0 +1,30 @@
+"""Running a matcher over a dataset split to produce a predictions file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from benchmark.predictions import Predictions, required_pairs, scores_to_edges
+from dataprep.format import Dataset
+from dataprep.format.schema import parse_pair_id
+
+
+def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, top_k: int = 3,
+                  progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
+    """Run ``matcher.match(frame_a, frame_b) -> (N_b, N_a) scores`` on every required pair.
+
+    Frames are loaded once each (cached), so consecutive pairs share their loads.
+    """
+    load = lru_cache(maxsize=8)(lambda clip, frame: ds.load_frame(clip, frame))
+    pids = required_pairs(ds, split)
+    loop = progress(pids) if progress else pids
+    pairs = {}
+    for pid in loop:
+        clip, fa, fb = parse_pair_id(pid)
+        a, b = load(clip, fa), load(clip, fb)
+        pairs[pid] = scores_to_edges(matcher.match(a, b), a.segments.ids, b.segments.ids, top_k=top_k)
+    meta = method or {"name": getattr(matcher, "name", type(matcher).__name__),
+                      "description": (type(matcher).__doc__ or "").strip().splitlines()[0],
+                      "params": getattr(getattr(matcher, "cfg", None), "__dict__", {})}
+    return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash()})

@@ -1,0 +1,169 @@
+"""The predictions file: how a method (ours or external) submits segment matches to be scored.
+
+Documented in docs/BENCHMARK.md. A submission is one JSON file::
+
+    {"format": "linecorr-predictions", "version": "1.0",
+     "method": {"name": "my-method", "description": "...", "url": "", "params": {}},
+     "dataset": {"name": "linecorr-synth-v1", "content_hash": "sha256 of the dataset (optional)"},
+     "split": "test",
+     "pairs": {"<clip>/<frame_a>__<frame_b>": [[a, b, score], ...], ...}}
+
+Each edge says target segment ``b`` of frame B takes its label from source segment ``a`` of
+frame A with ``score`` >= 0 (a probability, a similarity or 1). A target segment may list several
+sources (scores are summed per label, AnT eq. 3); a target with no edge is unmatched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dataprep.errors import LinecorrError
+from dataprep.format import Dataset
+from dataprep.format.atomic import atomic_write_json
+from dataprep.format.schema import parse_pair_id, pair_id
+
+FORMAT = "linecorr-predictions"
+VERSION = "1.0"
+
+
+@dataclass
+class Predictions:
+    """A parsed submission."""
+
+    method: dict  # {"name", "description", "url", "params"}
+    split: str  # split the predictions are for
+    pairs: dict[str, np.ndarray]  # pair id -> (K, 3) float64 edges [a, b, score]
+    dataset: dict = field(default_factory=dict)  # {"name", "content_hash"} the method ran on
+    sha256: str = ""  # hash of the file, recorded in results
+
+    def scores(self, pid: str, ids_a: np.ndarray, ids_b: np.ndarray) -> np.ndarray:
+        """Dense ``(N_b, N_a)`` score matrix of a pair, rows/columns in segment-table order."""
+        e = self.pairs[pid]
+        out = np.zeros((ids_b.size, ids_a.size))
+        if e.size:
+            ra = np.searchsorted(ids_a, e[:, 0].astype(np.int64))
+            rb = np.searchsorted(ids_b, e[:, 1].astype(np.int64))
+            np.add.at(out, (rb, ra), e[:, 2])
+        return out
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "method": self.method, "dataset": self.dataset,
+                "split": self.split,
+                "pairs": {k: [[int(a), int(b), _num(s)] for a, b, s in v.tolist()] for k, v in self.pairs.items()}}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        atomic_write_json(path, self.to_json(), indent=None)
+        return Path(path)
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(float(x), 6)
+
+
+def scores_to_edges(scores: np.ndarray, ids_a: np.ndarray, ids_b: np.ndarray, top_k: int = 3,
+                    min_score: float = 1e-4) -> np.ndarray:
+    """Sparse ``(K, 3)`` edges from a dense ``(N_b, N_a)`` score matrix (top-k per target row)."""
+    if scores.size == 0:
+        return np.zeros((0, 3))
+    k = min(top_k, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    rows = np.repeat(np.arange(scores.shape[0]), k)
+    cols = top.ravel()
+    s = scores[rows, cols]
+    keep = s >= min_score
+    return np.stack([ids_a[cols[keep]], ids_b[rows[keep]], s[keep]], 1).astype(np.float64)
+
+
+def load_predictions(path: str | os.PathLike) -> Predictions:
+    """Read and structurally validate a predictions file (one-line errors naming the problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LinecorrError("predictions file is missing", path)
+    raw = path.read_bytes()
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LinecorrError(f"malformed JSON ({e})", path) from None
+    if not isinstance(obj, dict):
+        raise LinecorrError("predictions must be a JSON object", path)
+    if obj.get("format") != FORMAT:
+        raise LinecorrError(f"'format' must be {FORMAT!r}, got {obj.get('format')!r}", path)
+    if str(obj.get("version", "")).split(".")[0] != VERSION.split(".")[0]:
+        raise LinecorrError(f"'version' {obj.get('version')!r} is not readable (expected {VERSION})", path)
+    method = obj.get("method")
+    if not isinstance(method, dict) or not isinstance(method.get("name"), str) or not method["name"].strip():
+        raise LinecorrError("'method' must be an object with a non-empty 'name'", path)
+    if not isinstance(obj.get("split"), str):
+        raise LinecorrError("'split' must be a split name, e.g. \"test\"", path)
+    pairs = obj.get("pairs")
+    if not isinstance(pairs, dict):
+        raise LinecorrError("'pairs' must be an object {pair id: [[a, b, score], ...]}", path)
+    parsed = {pid: _parse_edges(pid, edges, path) for pid, edges in pairs.items()}
+    return Predictions(method, obj["split"], parsed, obj.get("dataset") or {}, hashlib.sha256(raw).hexdigest())
+
+
+def _parse_edges(pid: str, edges, path: Path) -> np.ndarray:
+    try:
+        parse_pair_id(pid)
+    except LinecorrError as e:
+        raise LinecorrError(f"pairs: {e}", path) from None
+    if not isinstance(edges, list):
+        raise LinecorrError(f"pairs[{pid!r}] must be a list of [a, b, score]", path)
+    for i, e in enumerate(edges):
+        if not (isinstance(e, list) and len(e) == 3 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                           for x in e)):
+            raise LinecorrError(f"pairs[{pid!r}][{i}] must be [a, b, score] numbers, got {e!r}", path)
+        a, b, s = e
+        if a != int(a) or b != int(b) or a <= 0 or b <= 0:
+            raise LinecorrError(f"pairs[{pid!r}][{i}]: segment ids must be positive integers, got {a}, {b}", path)
+        if not math.isfinite(s) or s < 0:
+            raise LinecorrError(f"pairs[{pid!r}][{i}]: score must be finite and >= 0, got {s}", path)
+    return np.asarray(edges, np.float64).reshape(-1, 3)
+
+
+def required_pairs(ds: Dataset, split: str) -> list[str]:
+    """Pairs a submission for ``split`` must cover: every GT pair file of the split's clips, plus
+    every consecutive pair (frame t -> t+1) of those clips (the propagation protocol needs them)."""
+    if split not in ds.splits:
+        raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(ds.splits) or 'none'})", ds.root)
+    out = set(ds.pair_ids(split))
+    for clip in ds.splits[split]:
+        frames = ds.clip(clip).frames
+        out.update(pair_id(clip, a, b) for a, b in zip(frames, frames[1:]))
+    return sorted(out)
+
+
+def check_against(pred: Predictions, ds: Dataset, split: str, tables) -> None:
+    """Check a submission against the dataset: right split, every required pair, known segments.
+
+    Args:
+        tables: callable ``(clip, frame) -> SegmentTable`` (cached by the caller).
+    """
+    if pred.split != split:
+        raise LinecorrError(f"predictions are for split {pred.split!r}, scoring split {split!r}")
+    want = required_pairs(ds, split)
+    missing = [p for p in want if p not in pred.pairs]
+    if missing:
+        raise LinecorrError(f"predictions miss {len(missing)} of {len(want)} required pairs, e.g. {missing[:3]}")
+    extra = sorted(set(pred.pairs) - set(want))
+    if extra:
+        raise LinecorrError(f"predictions have {len(extra)} pairs that are not in split {split!r}, e.g. {extra[:3]}")
+    h = pred.dataset.get("content_hash")
+    if h and h != ds.content_hash():
+        raise LinecorrError("predictions were made on a different version of the dataset (content_hash differs)")
+    for pid in want:
+        clip, fa, fb = parse_pair_id(pid)
+        e = pred.pairs[pid]
+        for col, frame, side in ((0, fa, "A"), (1, fb, "B")):
+            ids = tables(clip, frame).ids
+            bad = np.setdiff1d(e[:, col].astype(np.int64), ids)
+            if bad.size:
+                raise LinecorrError(f"pairs[{pid!r}] refers to segments {bad[:5].tolist()} that frame {side} "
+                                    f"({clip}/{frame}) does not have")

@@ -127,6 +127,7 @@ def compute_segment_table(
     pixel_labels: np.ndarray | None = None,
     labels: dict[int, int] | None = None,
     color_labels: dict[int, int] | None = None,
+    colors: dict[int, tuple[int, ...]] | None = None,
 ) -> SegmentTable:
     """Compute the segment table of a label map.
 
@@ -138,6 +139,8 @@ def compute_segment_table(
             segment takes its majority label. Ignored for segments listed in ``labels``.
         labels: optional ``{segment id: correspondence id}``; wins over ``pixel_labels``.
         color_labels: optional ``{segment id: color label}``.
+        colors: optional ``{segment id: (R, G, B, A)}`` stored instead of the mean color for
+            those segments (an importer keeping PBC's ``json_color`` exactly); needs ``color``.
 
     Returns:
         The :class:`SegmentTable`, rows in ascending id order.
@@ -170,6 +173,10 @@ def compute_segment_table(
             [np.bincount(flat, weights=c, minlength=counts.size)[ids] / area for c in chans], axis=1
         )
         col = np.clip(np.round(col), 0, 255).astype(np.uint8)
+        if colors:  # exact per-segment colors given by the source (PBC json_color) win
+            for row, i in enumerate(ids.tolist()):
+                if i in colors:
+                    col[row] = colors[i]
     lab = np.full(ids.size, -1, np.int64)
     if pixel_labels is not None:
         lab = _majority(flat, np.asarray(pixel_labels).ravel().astype(np.int64), ids)

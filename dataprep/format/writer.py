@@ -94,7 +94,8 @@ class DatasetWriter:
     def write_frame(self, clip: str, frame: str, *, line: np.ndarray, seg: np.ndarray,
                     color: np.ndarray | None = None, alpha: np.ndarray | None = None,
                     labels: np.ndarray | None = None, segment_labels: dict[int, int] | None = None,
-                    color_labels: dict[int, int] | None = None) -> SegmentTable:
+                    color_labels: dict[int, int] | None = None,
+                    colors: dict[int, tuple[int, ...]] | None = None) -> SegmentTable:
         """Write every layer of one frame and its segment table.
 
         Args:
@@ -105,6 +106,8 @@ class DatasetWriter:
                 majority label from it.
             segment_labels: optional ``{segment id: correspondence id}`` (wins over ``labels``).
             color_labels: optional ``{segment id: color label}``.
+            colors: optional ``{segment id: (R, G, B, A)}`` stored in the table instead of the
+                mean color (see :func:`compute_segment_table`).
 
         Returns:
             The segment table that was written.
@@ -123,7 +126,7 @@ class DatasetWriter:
             raise FormatError(f"color image of {where} must be (H, W, 3) uint8, got {color.shape} {color.dtype}")
         if labels is not None:
             labels = images.check_int_map(labels, f"pixel label map of {where}", allow_negative=True)
-        table = compute_segment_table(seg, color, alpha, labels, segment_labels, color_labels)
+        table = compute_segment_table(seg, color, alpha, labels, segment_labels, color_labels, colors)
         # Encode everything first so a bad array fails before any file of the frame is written.
         blobs = {layout.LINE: images.encode_png(line), layout.SEG: images.encode_segment_map(seg)}
         if color is not None:

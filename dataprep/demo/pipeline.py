@@ -59,7 +59,56 @@ def step_validate(ctx: DemoContext) -> StepResult:
     return StepResult("validate", 0, "dataset is valid (images decoded, segment tables recomputed)")
 
 
-STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate]
+def step_viz(ctx: DemoContext) -> StepResult:
+    """Draw the first test pair: matched segments share a color, unmatched are gray."""
+    from dataprep.format import Dataset
+    from dataprep.viz import VizConfig, default_viz_name, draw_pair, match_groups, save_png
+
+    ds = Dataset.open(ctx.paths["toy"])
+    pids = (ds.pair_ids("test") if ds.splits.get("test") else []) or ds.pair_ids()
+    pid = pids[0]
+    path = save_png(draw_pair(ds, pid, VizConfig(show_ids=True)), ctx.out / default_viz_name(pid))
+    pair = ds.load_pair(pid)
+    groups = match_groups([(m.a, m.b) for m in pair.matches])
+    many = sum(1 for na, nb in groups.sizes if na > 1 or nb > 1)
+    return StepResult("visualise a pair", 0, f"{pid}: {len(groups)} match groups ({many} many-to-many), "
+                      f"{len(pair.matches)} matches", {"pair": pid, "groups": len(groups), "many-to-many groups": many},
+                      images=[path], outputs=[path])
+
+
+def step_publish(ctx: DemoContext) -> StepResult:
+    """Publish the toy dataset for Hugging Face datasets; read a label map back from parquet."""
+    import tempfile
+
+    import numpy as np
+    from datasets import load_dataset
+
+    from dataprep.format import Dataset
+    from dataprep.publish import PublishConfig, decode_segment_image, publish_dataset
+    from dataprep.publish.hf_dataset import quiet_datasets
+
+    res = publish_dataset(ctx.paths["toy"], ctx.out / "hf", PublishConfig(overwrite=True), progress=False)
+    # A throwaway cache for load_dataset: the user's global HF cache stays untouched.
+    with tempfile.TemporaryDirectory(prefix="linecorr-demo-hf-") as cache, quiet_datasets():
+        files = {k: [str(p) for p in v] for k, v in res.files.items()}
+        split = "test" if "test" in files else next(iter(files))
+        row = load_dataset("parquet", data_files=files, cache_dir=cache)[split][0]
+        got = decode_segment_image(row["seg_a"])
+    want = Dataset.open(ctx.paths["toy"]).load_seg(row["clip"], row["frame_a"])
+    if not np.array_equal(got, want):
+        raise RuntimeError(f"segment map of {row['id']} frame A does not round-trip through parquet")
+    per_split = ", ".join(f"{k} {v}" for k, v in res.splits.items())
+    all_ = res.counts["all"]
+    return StepResult("publish (Hugging Face datasets)", 0,
+                      f"{sum(res.splits.values())} pairs ({per_split}); {all_['segments']} segments in "
+                      f"{all_['frames']} frames; label map of {row['id']} round-trips pixel-exact through parquet",
+                      {f"{k} (clips/frames/pairs/segments)": "/".join(str(v) for v in c.values())
+                       for k, c in res.counts.items()},
+                      images=[res.out / "preview.png"],
+                      outputs=[res.out / "README.md", *(p for ps in res.files.values() for p in ps)])
+
+
+STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_viz, step_publish]
 
 
 def run_demo(out: Path, cfg: DemoConfig, log=print) -> tuple[Path, bool]:

@@ -108,7 +108,22 @@ def step_publish(ctx: DemoContext) -> StepResult:
                       outputs=[res.out / "README.md", *(p for ps in res.files.values() for p in ps)])
 
 
-STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_viz, step_publish]
+def step_pbc_round_trip(ctx: DemoContext) -> StepResult:
+    """Export to PaintBucket-Character layout, import back, compare."""
+    from dataprep.demo.steps_io import step_pbc_round_trip as run
+
+    return run(ctx)
+
+
+def step_baselines(ctx: DemoContext) -> StepResult:
+    """Score the training-free baselines and build the leaderboard."""
+    from benchmark.demo_steps import step_baselines as run  # the benchmark stage owns this step
+
+    return run(ctx)
+
+
+STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_pbc_round_trip, step_viz,
+                                                    step_publish, step_baselines]
 
 
 def run_demo(out: Path, cfg: DemoConfig, log=print) -> tuple[Path, bool]:

@@ -1,0 +1,17 @@
+"""``linecorr demo`` runs every stage that exists and writes an HTML report."""
+
+from __future__ import annotations
+
+from dataprep.cli import main
+
+
+def test_demo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--set", "clips=3", "--set", "frames=4", "--set", "size=128"]) == 0
+    html = (out / "report.html").read_text()
+    assert "FAILED" not in html
+    for step in ("generate", "validate", "PaintBucket", "publish", "baselines"):
+        assert step.lower() in html.lower(), step
+    assert "data:image/png;base64" in html
+    assert (out / "leaderboard" / "LEADERBOARD.md").is_file()
+    assert f"wrote {out / 'report.html'}" in capsys.readouterr().out

@@ -57,6 +57,8 @@ def _set(obj: Any, dotted: str, value: Any) -> Any:
         raise LinecorrError(f"unknown config key {dotted!r} (known: {', '.join(fields)})")
     hints = typing.get_type_hints(type(obj))
     cur = getattr(obj, head)
+    if rest and isinstance(cur, dict):  # free-form mapping (e.g. a method's parameters)
+        return dataclasses.replace(obj, **{head: _set_in_dict(cur, rest, value)})
     if rest:
         if not dataclasses.is_dataclass(cur):
             raise LinecorrError(f"config key {head!r} has no sub-keys")
@@ -66,6 +68,14 @@ def _set(obj: Any, dotted: str, value: Any) -> Any:
             cur = _set(cur, k, v)
         return dataclasses.replace(obj, **{head: cur})
     return dataclasses.replace(obj, **{head: _coerce(value, hints[head], dotted)})
+
+
+def _set_in_dict(d: dict, dotted: str, value: Any) -> dict:
+    """A copy of ``d`` with ``a.b`` set (nested dicts created as needed)."""
+    head, _, rest = dotted.partition(".")
+    out = dict(d)
+    out[head] = _set_in_dict(out.get(head) or {}, rest, value) if rest else value
+    return out
 
 
 def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None,

@@ -13,7 +13,7 @@ def step_baselines(ctx) -> StepResult:
     from benchmark.score import PRIMARY, save_result, score
     from dataprep.format import Dataset
 
-    ds = Dataset.open(ctx.paths["toy"])
+    ds = Dataset.open(ctx.paths["data"])
     res_dir = ctx.out / "results"
     results, details = [], {}
     for name in BASELINES:

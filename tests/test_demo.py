@@ -7,7 +7,7 @@ from dataprep.cli import main
 
 def test_demo_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--set", "clips=3", "--set", "frames=4", "--set", "size=128"]) == 0
+    assert main(["demo", "--out", str(out), "--set", "source=toy", "--set", "clips=3", "--set", "frames=4", "--set", "size=128"]) == 0
     html = (out / "report.html").read_text()
     assert "FAILED" not in html
     for step in ("generate", "validate", "PaintBucket", "publish", "baselines"):

@@ -21,9 +21,10 @@ from dataprep.demo.report import StepResult, write_report
 class DemoConfig:
     """Settings of ``linecorr demo``."""
 
-    clips: int = 5  # toy clips to generate
-    frames: int = 6  # frames per clip
-    size: int = 256  # frame size in pixels
+    source: str = "auto"  # "blender" (render), "toy" (2-D procedural clips) or "auto" (blender if bpy imports)
+    clips: int = 5  # characters rendered (or toy clips generated); splits train/val/test by character
+    frames: int = 12  # frames per clip
+    size: int = 256  # frame width and height in pixels
     seed: int = 0  # random seed of the generated data
 
 
@@ -36,16 +37,34 @@ class DemoContext:
     paths: dict[str, Path] = field(default_factory=dict)  # named outputs of earlier steps
 
 
-def step_generate(ctx: DemoContext) -> StepResult:
-    """Generate toy clips with exact ground truth in the project format."""
-    from dataprep.format import Dataset
-    from dataprep.synthetic import ToyConfig, write_toy_dataset
+def _has_bpy() -> bool:
+    import importlib.util
 
-    cfg = ToyConfig(size=ctx.cfg.size, frames=ctx.cfg.frames, seed=ctx.cfg.seed)
-    path = write_toy_dataset(ctx.out / "toy", clips=ctx.cfg.clips, cfg=cfg, gaps=(1, 3))
-    ctx.paths["toy"] = path
+    return importlib.util.find_spec("bpy") is not None
+
+
+def step_generate(ctx: DemoContext) -> StepResult:
+    """Render synthetic clips with Blender (or generate 2-D toy clips without bpy)."""
+    from dataprep.format import Dataset
+
+    c = ctx.cfg
+    use_blender = c.source == "blender" or (c.source == "auto" and _has_bpy())
+    if use_blender:
+        from blender_scripts.config import RenderConfig
+        from blender_scripts.job import run_render
+
+        rc = RenderConfig(characters=c.clips, frames=c.frames, res=c.size, seed=c.seed, gaps=(1, 3), workers=2)
+        path = run_render(rc, ctx.out / "synth", overwrite=True, progress=False)
+        what = "rendered with Blender"
+    else:
+        from dataprep.synthetic import ToyConfig, write_toy_dataset
+
+        path = write_toy_dataset(ctx.out / "toy", clips=c.clips,
+                                 cfg=ToyConfig(size=c.size, frames=c.frames, seed=c.seed), gaps=(1, 3))
+        what = "2-D toy clips (bpy not installed)" if c.source == "auto" else "2-D toy clips"
+    ctx.paths["data"] = path
     counts = Dataset.open(path).manifest.counts
-    return StepResult("generate toy clips", 0, f"{counts['clips']} clips, {counts['frames']} frames, "
+    return StepResult("generate data", 0, f"{what}: {counts['clips']} clips, {counts['frames']} frames, "
                       f"{counts['pairs']} pairs, {counts['segments']} segments", counts, outputs=[path])
 
 
@@ -53,7 +72,7 @@ def step_validate(ctx: DemoContext) -> StepResult:
     """Validate the generated dataset."""
     from dataprep.format.validate import validate_dataset
 
-    probs = validate_dataset(ctx.paths["toy"])
+    probs = validate_dataset(ctx.paths["data"])
     if probs:
         raise RuntimeError(f"validation found {len(probs)} problems, first: {probs[0]}")
     return StepResult("validate", 0, "dataset is valid (images decoded, segment tables recomputed)")
@@ -64,7 +83,7 @@ def step_viz(ctx: DemoContext) -> StepResult:
     from dataprep.format import Dataset
     from dataprep.viz import VizConfig, default_viz_name, draw_pair, match_groups, save_png
 
-    ds = Dataset.open(ctx.paths["toy"])
+    ds = Dataset.open(ctx.paths["data"])
     pids = (ds.pair_ids("test") if ds.splits.get("test") else []) or ds.pair_ids()
     pid = pids[0]
     path = save_png(draw_pair(ds, pid, VizConfig(show_ids=True)), ctx.out / default_viz_name(pid))
@@ -77,7 +96,7 @@ def step_viz(ctx: DemoContext) -> StepResult:
 
 
 def step_publish(ctx: DemoContext) -> StepResult:
-    """Publish the toy dataset for Hugging Face datasets; read a label map back from parquet."""
+    """Publish the dataset for Hugging Face datasets; read a label map back from parquet."""
     import tempfile
 
     import numpy as np
@@ -87,14 +106,14 @@ def step_publish(ctx: DemoContext) -> StepResult:
     from dataprep.publish import PublishConfig, decode_segment_image, publish_dataset
     from dataprep.publish.hf_dataset import quiet_datasets
 
-    res = publish_dataset(ctx.paths["toy"], ctx.out / "hf", PublishConfig(overwrite=True), progress=False)
+    res = publish_dataset(ctx.paths["data"], ctx.out / "hf", PublishConfig(overwrite=True), progress=False)
     # A throwaway cache for load_dataset: the user's global HF cache stays untouched.
     with tempfile.TemporaryDirectory(prefix="linecorr-demo-hf-") as cache, quiet_datasets():
         files = {k: [str(p) for p in v] for k, v in res.files.items()}
         split = "test" if "test" in files else next(iter(files))
         row = load_dataset("parquet", data_files=files, cache_dir=cache)[split][0]
         got = decode_segment_image(row["seg_a"])
-    want = Dataset.open(ctx.paths["toy"]).load_seg(row["clip"], row["frame_a"])
+    want = Dataset.open(ctx.paths["data"]).load_seg(row["clip"], row["frame_a"])
     if not np.array_equal(got, want):
         raise RuntimeError(f"segment map of {row['id']} frame A does not round-trip through parquet")
     per_split = ", ".join(f"{k} {v}" for k, v in res.splits.items())

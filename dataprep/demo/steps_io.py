@@ -8,11 +8,11 @@ from dataprep.demo.report import StepResult
 
 
 def step_pbc_round_trip(ctx) -> StepResult:
-    """Export the toy dataset to PaintBucket-Character layout and import it back."""
+    """Export the dataset to PaintBucket-Character layout and import it back."""
     from dataprep.format import Dataset
     from dataprep.importers import PbcImportConfig, export_pbc, import_pbc
 
-    src = Dataset.open(ctx.paths["toy"])
+    src = Dataset.open(ctx.paths["data"])
     pbc = ctx.out / "pbc_export"
     back = ctx.out / "pbc_reimport"
     export_pbc(src.root, pbc, overwrite=True)

@@ -24,8 +24,8 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
     if typ is Any or typ is None:
         return value
     if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
-        if value is None and type(None) in args:
-            return None
+        if type(None) in args and (value is None or (isinstance(value, str) and value.lower() == "none")):
+            return None  # YAML spells null "null" or "~"; users type "none" too
         for a in args:
             if a is type(None):
                 continue

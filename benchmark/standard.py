@@ -1,0 +1,58 @@
+"""The standard synthetic benchmark: a fixed Blender render every lab can reproduce bit for bit.
+
+``linecorr render`` with :data:`STANDARD` (same seed, same characters, same motion) gives
+byte-identical label maps, so the benchmark is defined by this config rather than shipped as
+files; :func:`ensure_standard` renders it once (resumable) and checks its content hash against
+:data:`STANDARD_HASH` when one is recorded. Splits are by character (30 train, 5 val, 5 test,
+all 8 families in each): val and test characters never appear in train.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dataprep.errors import LinecorrError
+
+#: Version of the benchmark definition; results name it (bump when STANDARD changes).
+STANDARD_NAME = "linecorr-synth-v1"
+
+#: Content hash of the rendered benchmark (``Dataset.content_hash()``), recorded once rendered
+#: on a reference machine; ``None`` until then (scores still record the hash they ran on).
+STANDARD_HASH: str | None = None
+
+
+def standard_config():
+    """The render config of the standard benchmark (512², 40 characters x 1 clip x 24 frames)."""
+    from blender_scripts.config import RenderConfig
+
+    return RenderConfig(characters=40, sequences_per_character=1, frames=24, res=512, seed=20261121,
+                        gaps=(1, 3, 7), frame_step=(1, 2), actions_per_clip=3, samples=16,
+                        val_fraction=0.1, test_fraction=0.15, extra={"benchmark": STANDARD_NAME})
+
+
+def default_location() -> Path:
+    """Where the standard benchmark is rendered: ``$LINECORR_DATA`` or ``~/.cache/linecorr``."""
+    base = os.environ.get("LINECORR_DATA") or Path.home() / ".cache" / "linecorr"
+    return Path(base) / STANDARD_NAME
+
+
+def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> Path:
+    """Render the standard benchmark into ``path`` unless it is already there; return the path.
+
+    Rendering takes about 15 minutes on 2 CPU cores and resumes if interrupted.
+    """
+    import dataclasses
+
+    from blender_scripts.job import run_render
+    from dataprep.format import Dataset
+
+    out = Path(path) if path else default_location()
+    cfg = dataclasses.replace(standard_config(), workers=workers)
+    run_render(cfg, out)
+    if STANDARD_HASH is not None:
+        got = Dataset.open(out).content_hash()
+        if got != STANDARD_HASH:
+            raise LinecorrError(f"rendered benchmark differs from the reference (content hash {got[:12]}, expected "
+                                f"{STANDARD_HASH[:12]}): check the bpy version (4.5.15 required)", out)
+    return out

@@ -134,6 +134,13 @@ def step_pbc_round_trip(ctx: DemoContext) -> StepResult:
     return run(ctx)
 
 
+def step_segment(ctx: DemoContext) -> StepResult:
+    """Segment the line art with the trapped-ball fill and score it against the exact partition."""
+    from dataprep.demo.steps_segment import step_segment as run
+
+    return run(ctx)
+
+
 def step_baselines(ctx: DemoContext) -> StepResult:
     """Score the training-free baselines and build the leaderboard."""
     from benchmark.demo_steps import step_baselines as run  # the benchmark stage owns this step
@@ -141,8 +148,8 @@ def step_baselines(ctx: DemoContext) -> StepResult:
     return run(ctx)
 
 
-STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_pbc_round_trip, step_viz,
-                                                    step_publish, step_baselines]
+STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_segment, step_pbc_round_trip,
+                                                    step_viz, step_publish, step_baselines]
 
 
 def run_demo(out: Path, cfg: DemoConfig, log=print) -> tuple[Path, bool]:

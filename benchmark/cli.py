@@ -1,4 +1,4 @@
-"""``linecorr train`` / ``score`` / ``leaderboard``."""
+"""``linecorr train`` / ``score`` / ``leaderboard`` / ``colorize``."""
 
 from __future__ import annotations
 
@@ -8,18 +8,59 @@ from dataprep.cli import add_command, add_config_args, not_built
 
 
 def register_train(sub, name: str) -> None:
-    add_command(sub, name, "train AnT or patch-ViT [not built yet]",
-                "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny",
-                not_built(name, 8, "training"))
+    p = add_command(
+        sub, name, "train the Animation Transformer (AnT) on a dataset",
+        "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny\n"
+        "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
+        run_train)
+    p.add_argument("model", choices=["ant", "patch-vit"], help="model to train (patch-vit: issue #9, not built yet)")
+    p.add_argument("--config", default="tiny",
+                   help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
+                        "(which may start from a preset with `preset: tiny`); default tiny")
+    p.add_argument("--dataset", required=True, help="dataset folder (project format) with a train split")
+    p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.csv, tb/, config.yaml")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.safetensors")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                   help="override one config value, e.g. --set steps=500 --set model.layers=3 (repeatable)")
+
+
+def run_train(args) -> int:
+    if args.model != "ant":
+        return not_built("train " + args.model, 9, "patch-ViT training")(args)
+    import os
+    from pathlib import Path
+
+    from benchmark.train.ant import prepare_run_dir, train_ant
+    from benchmark.train.checkpoint import checkpoint_config, read_checkpoint
+    from benchmark.train.config import TrainConfig, load_train_config
+    from dataprep.config import load_config
+
+    if args.resume:  # the run's own config, with --set on top (e.g. more steps)
+        prepare_run_dir(args.out, resume=True)
+        base = checkpoint_config(read_checkpoint(Path(args.out) / "last.safetensors")[1])
+        cfg = load_config(TrainConfig, None, args.overrides, base=base)
+    else:
+        cfg = load_train_config(args.config, args.overrides)
+    last = train_ant(cfg, args.dataset, args.out, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        print(f"wrote {last}")
+        best = Path(args.out) / "best.safetensors"
+        if best.is_file():
+            print(f"wrote {best} (best validation accuracy)")
+    return 0
 
 
 def register_score(sub, name: str) -> None:
     p = add_command(
-        sub, name, "score a predictions file, or run and score a training-free baseline, on a dataset split",
+        sub, name, "score a predictions file, or run and score a baseline or a trained model, on a dataset split",
         "linecorr score --method all-baselines --dataset demo_out/toy --split test --out-dir results\n"
+        "  linecorr score --model ant --checkpoint runs/ant_tiny/best.safetensors --dataset data/synth --out-dir results\n"
         "  linecorr score preds.json --dataset data/synth --split test --out result.json", run_score)
-    p.add_argument("predictions", nargs="?", help="predictions JSON (docs/BENCHMARK.md); omit with --method")
+    p.add_argument("predictions", nargs="?", help="predictions JSON (docs/BENCHMARK.md); omit with --method / --model")
     p.add_argument("--method", help="run a method instead: nearest-aligned, hungarian-features, all-baselines")
+    p.add_argument("--model", choices=["ant"], help="run a trained model instead (needs --checkpoint)")
+    p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
+    p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--dataset", required=True, help="dataset folder (project format)")
     p.add_argument("--split", default="test", help="split to score (default test)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
@@ -51,33 +92,87 @@ def run_score(args) -> int:
 
     cfg = load_config(ScoreConfig, args.config, args.overrides)
     ds = Dataset.open(args.dataset)
-    if bool(args.predictions) == bool(args.method):
-        raise LinecorrError("give either a predictions file or --method (not both)")
+    if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
+        raise LinecorrError("give exactly one of: a predictions file, --method or --model")
+    if args.checkpoint and not args.model:
+        raise LinecorrError("--checkpoint goes with --model ant")
     jobs = []
     if args.predictions:
         pred = load_predictions(args.predictions)
         out = Path(args.out or f"result_{pred.method['name']}.json")
         jobs.append((pred, out))
     else:
-        from benchmark.baselines import BASELINES, get_baseline
         from benchmark.predict import predict_split
 
-        names = list(BASELINES) if args.method == "all-baselines" else [args.method]
+        matchers = _model_matchers(args) if args.model else _baseline_matchers(args.method)
         out_dir = Path(args.out_dir)
-        for n in names:
-            matcher = get_baseline(n)
+        for n, matcher in matchers:
             pred = predict_split(matcher, ds, args.split, progress=lambda it, n=n: _bar(it, f"predict {n}"))
             ppath = pred.save(out_dir / f"predictions_{n}.json")
             print(f"wrote {ppath}")
-            jobs.append((load_predictions(ppath), Path(args.out) if args.out and len(names) == 1
+            jobs.append((load_predictions(ppath), Path(args.out) if args.out and len(matchers) == 1
                          else out_dir / f"result_{n}.json"))
     for pred, out in jobs:
-        result = score(pred, ds, args.split, cfg, progress=lambda it: _bar(it, f"score {pred.method['name']}"))
+        result = score(pred, ds, args.split, cfg, progress=lambda it, p=pred: _bar(it, f"score {p.method['name']}"))
         save_result(result, out)
         m = result["metrics"]
         print(f"{pred.method['name']}: {PRIMARY} = {100 * m.get(PRIMARY, float('nan')):.2f}%  "
               f"pbc/acc = {100 * m.get('pbc/acc', float('nan')):.2f}%  ({result['benchmark']['pairs']} pairs)")
         print(f"wrote {out}")
+    return 0
+
+
+def _baseline_matchers(method: str) -> list:
+    from benchmark.baselines import BASELINES, get_baseline
+
+    names = list(BASELINES) if method == "all-baselines" else [method]
+    return [(n, get_baseline(n)) for n in names]
+
+
+def _model_matchers(args) -> list:
+    from dataprep.errors import LinecorrError
+
+    if not args.checkpoint:
+        raise LinecorrError(f"--model {args.model} needs --checkpoint (a .safetensors from `linecorr train`)")
+    from benchmark.models import load_matcher
+
+    matcher = load_matcher(args.model, args.checkpoint, args.device)
+    return [(matcher.name, matcher)]
+
+
+def register_colorize(sub, name: str) -> None:
+    p = add_command(
+        sub, name, "color a sequence of line images from one colored reference frame with a trained AnT",
+        "linecorr colorize --reference ref_color.png --checkpoint runs/ant_tiny/best.safetensors "
+        "lines/*.png --out colored", run_colorize)
+    p.add_argument("lines", nargs="+", help="line images (PNG, dark lines on white/transparent), in order")
+    p.add_argument("--reference", required=True, help="colored reference frame (flat colors, dark lines)")
+    p.add_argument("--reference-line", help="line image of the reference (default: its near-black pixels)")
+    p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
+    p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
+    add_config_args(p)
+
+
+def run_colorize(args) -> int:
+    from pathlib import Path
+
+    from benchmark.models.ant.colorize import ColorizeConfig, colorize_sequence
+    from benchmark.models.ant.matcher import AntMatcher
+    from dataprep.config import load_config
+    from dataprep.format.atomic import atomic_write_bytes
+    from dataprep.format.images import encode_png, read_color, read_line
+
+    cfg = load_config(ColorizeConfig, args.config, args.overrides)
+    matcher = AntMatcher.from_checkpoint(args.checkpoint, args.device)
+    ref, _ = read_color(args.reference)
+    ref_line = read_line(args.reference_line) if args.reference_line else None
+    lines = [read_line(p) for p in args.lines]
+    out = Path(args.out)
+    for path, img in zip(args.lines, colorize_sequence(matcher, ref, _bar(lines, "colorize"), ref_line, cfg)):
+        target = out / (Path(path).stem + ".png")
+        atomic_write_bytes(target, encode_png(img))
+    print(f"wrote {len(lines)} colored frames to {out}")
     return 0
 
 

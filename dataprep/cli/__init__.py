@@ -27,6 +27,7 @@ COMMANDS = {
     "train": "benchmark.cli:register_train",
     "score": "benchmark.cli:register_score",
     "leaderboard": "benchmark.cli:register_leaderboard",
+    "colorize": "benchmark.cli:register_colorize",
 }
 
 EPILOG = """examples:

@@ -1,0 +1,203 @@
+"""The Animation Transformer (AnT, Casey et al. 2021, sec. 3.1-3.2).
+
+Local segment features ``x_i = CNN(d_i) + MLP(p_i)`` (eq. 1) from two-channel crops ``d_i`` and
+bboxes ``p_i``; a multiplex transformer of ``L`` blocks alternating self-attention (within a
+frame) and cross-attention (to the other frame), both directions at once; a final linear
+projection; ``S = softmax_i(f_i . f_j)`` over reference segments (eq. 4, rows = target segments).
+
+Frames travel as padded batches: ``(B, M, ...)`` tensors with a ``(B, M) bool`` validity mask;
+padded slots are never attended to (key masks) and never matched (their similarity columns are
+masked), so adding padding does not change any valid output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmark.train.config import ModelConfig
+
+_NEG = -1e9  # "minus infinity" that stays finite: a fully masked row softmaxes to uniform, never NaN
+
+
+class SegmentCNN(nn.Module):
+    """CNN backbone: crops ``(N, 2, S, S)`` -> features ``(N, D)``.
+
+    Each stage halves the resolution (a strided 3x3 conv; the ``paper`` variant adds a second
+    3x3 conv per stage). A 1x1 conv lifts the last maps to D channels and a learned depthwise
+    conv over the whole remaining map squashes the spatial dimensions (keeping where in the crop
+    a pattern was, which a global average would throw away).
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 2
+        for c in cfg.channels:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+            if cfg.backbone == "paper":
+                layers += [nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+            c_in = c
+        self.stages = nn.Sequential(*layers)
+        side = cfg.crop_size // 2 ** len(cfg.channels)
+        if side < 1:
+            raise ValueError(f"crop_size {cfg.crop_size} is too small for {len(cfg.channels)} stages")
+        self.lift = nn.Conv2d(c_in, cfg.dim, 1)
+        self.squash = nn.Conv2d(cfg.dim, cfg.dim, side, groups=cfg.dim)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return self.squash(self.lift(self.stages(crops))).flatten(1)
+
+
+class BoxEncoder(nn.Module):
+    """MLP_enc of eq. 1: bbox ``(N, 4)`` ``(x, y, h, w)`` in [-1, 1] -> ``(N, D)``."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(4, 32), nn.ReLU(inplace=True), nn.Linear(32, 64), nn.ReLU(inplace=True),
+                                 nn.Linear(64, dim))
+
+    def forward(self, boxes: torch.Tensor) -> torch.Tensor:
+        return self.mlp(boxes)
+
+
+class AttentionBlock(nn.Module):
+    """Pre-norm transformer block: multi-head attention then a point-wise MLP, both residual.
+
+    Self- or cross-attention is decided per call: for cross-attention the keys/values of frame A
+    are those of frame B and vice versa (the batch holds ``[A; B]``, rolled by B).
+    """
+
+    def __init__(self, dim: int, heads: int, ffn_mult: int, dropout: float) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
+        self.heads, self.dropout = heads, dropout
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, ffn_mult * dim), nn.GELU(), nn.Linear(ffn_mult * dim, dim))
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor, cross: bool) -> torch.Tensor:
+        """``x (2B, M, D)`` = frames A then B; ``key_mask (2B, M) bool`` (True = attend)."""
+        n2, m, d = x.shape
+        qkv = self.qkv(self.norm1(x)).view(n2, m, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # (2B, heads, M, D / heads)
+        if cross:  # A's queries read B's keys/values and B's read A's, in the same call
+            k, v, key_mask = k.roll(n2 // 2, 0), v.roll(n2 // 2, 0), key_mask.roll(n2 // 2, 0)
+        att = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :],
+                                             dropout_p=self.dropout if self.training else 0.0)
+        x = x + self.out(att.transpose(1, 2).reshape(n2, m, d))
+        return x + self.ffn(self.norm2(x))
+
+
+class AnT(nn.Module):
+    """The Animation Transformer: segment crops and boxes of two frames -> match logits.
+
+    Example:
+        >>> model = AnT(ModelConfig(dim=64, layers=2, backbone="tiny"))   # doctest: +SKIP
+        >>> logits = model(crops_a, boxes_a, valid_a, crops_b, boxes_b, valid_b)  # (B, M, M)
+        >>> S = logits.softmax(-1)   # rows: segments of B; columns: segments of A (padding masked)
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.cnn = SegmentCNN(cfg)
+        self.pos = BoxEncoder(cfg.dim) if cfg.positional else None
+        self.input_drop = nn.Dropout(cfg.dropout)
+        n_blocks = cfg.layers if cfg.transformer else 0
+        self.blocks = nn.ModuleList(AttentionBlock(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(n_blocks))
+        self.norm = nn.LayerNorm(cfg.dim) if n_blocks else nn.Identity()
+        self.proj = nn.Linear(cfg.dim, cfg.dim)
+
+    def local_features(self, crops: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Eq. 1 for the valid slots only: ``(B, M, 2, S, S)``, ``(B, M, 4)``, ``(B, M)`` -> ``(B, M, D)``.
+
+        Padded slots stay zero and cost no CNN time.
+        """
+        feats = self._cnn_bucketed(crops[valid])
+        if self.pos is not None:
+            feats = feats + self.pos(boxes[valid])
+        out = feats.new_zeros(*valid.shape, feats.shape[-1])
+        out[valid] = feats
+        return out
+
+    def _cnn_bucketed(self, crops: torch.Tensor) -> torch.Tensor:
+        """The CNN on ``(K, 2, S, S)`` crops; in training, on a batch padded to a multiple of ``cnn_bucket``.
+
+        Padding repeats real crops (not zeros), so BatchNorm's training statistics stay those of
+        real crops; the extra rows are dropped. In eval mode (inference, where one pair is small)
+        the crops run as they are.
+        """
+        k, bucket = crops.shape[0], self.cfg.cnn_bucket
+        if not self.training or bucket <= 1 or k == 0 or k % bucket == 0:
+            return self.cnn(crops)
+        idx = torch.arange(-(-k // bucket) * bucket, device=crops.device) % k
+        return self.cnn(crops[idx])[:k]
+
+    def transform(self, xa: torch.Tensor, xb: torch.Tensor, valid_a: torch.Tensor, valid_b: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The multiplex transformer and the final projection: ``(B, M, D)`` x 2 -> ``f_A, f_B``."""
+        b = xa.shape[0]
+        x = self.input_drop(torch.cat([xa, xb], 0))
+        valid = torch.cat([valid_a, valid_b], 0)
+        # A frame without any segment would have nothing to attend to (NaN): let it see its pads.
+        key_mask = valid | ~valid.any(-1, keepdim=True)
+        for i, block in enumerate(self.blocks):
+            x = block(x, key_mask, cross=bool(i % 2))
+        f = self.proj(self.norm(x))
+        return f[:b], f[b:]
+
+    def similarity_logits(self, fa: torch.Tensor, fb: torch.Tensor, valid_a: torch.Tensor) -> torch.Tensor:
+        """Inner products ``f_j . f_i / sqrt(D)`` as ``(B, M_b, M_a) float32``, padded sources masked.
+
+        The 1/sqrt(D) only sets the scale at initialisation (the projection can learn any scale).
+        """
+        logits = torch.einsum("bnd,bmd->bnm", fb.float(), fa.float()) / math.sqrt(fa.shape[-1])
+        return logits.masked_fill(~valid_a[:, None, :], _NEG)
+
+    def forward(self, crops_a: torch.Tensor, boxes_a: torch.Tensor, valid_a: torch.Tensor,
+                crops_b: torch.Tensor, boxes_b: torch.Tensor, valid_b: torch.Tensor) -> torch.Tensor:
+        """Match logits of a batch of padded pairs.
+
+        Args:
+            crops_a, crops_b: ``(B, M, 2, S, S) float32`` crops (both frames padded to the same M).
+            boxes_a, boxes_b: ``(B, M, 4) float32`` normalised boxes.
+            valid_a, valid_b: ``(B, M) bool``, False on padding.
+
+        Returns:
+            ``(B, M, M) float32`` logits; row j = segment j of B (target), column i = segment i of
+            A (reference); padded columns hold -1e9, so ``softmax(-1)`` gives eq. 4's S.
+        """
+        b = crops_a.shape[0]
+        x = self.local_features(torch.cat([crops_a, crops_b]), torch.cat([boxes_a, boxes_b]),
+                                torch.cat([valid_a, valid_b]))  # one CNN call for both frames
+        fa, fb = self.transform(x[:b], x[b:], valid_a, valid_b)
+        return self.similarity_logits(fa, fb, valid_a)
+
+
+def fold_batchnorm(model: AnT) -> AnT:
+    """Fold each eval-mode BatchNorm of the CNN into the conv before it (in place; inference only).
+
+    Same outputs up to float rounding, one pass less over the activations per conv.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    if model.training:
+        raise ValueError("fold_batchnorm needs a model in eval mode")
+    layers = list(model.cnn.stages)
+    for i in range(len(layers) - 1):
+        if isinstance(layers[i], nn.Conv2d) and isinstance(layers[i + 1], nn.BatchNorm2d):
+            layers[i], layers[i + 1] = fuse_conv_bn_eval(layers[i], layers[i + 1]), nn.Identity()
+    model.cnn.stages = nn.Sequential(*layers)
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,116 @@
+"""Checkpoints as safetensors: model weights, optimizer state, step and config in one file.
+
+Layout of a checkpoint file (``RUN/last.safetensors``, ``RUN/best.safetensors``,
+``RUN/checkpoints/step_NNNNNNN.safetensors``):
+
+- tensors ``model.<name>`` (the model's state dict), ``optim.<param index>.<key>`` (AdamW
+  moments and step counts), ``rng.torch`` (CPU generator state);
+- metadata (strings): ``format`` = ``linecorr-ant``, ``config`` (the resolved ``TrainConfig``
+  as JSON), ``step``, ``optim_groups`` (param groups as JSON), ``scaler`` (AMP loss-scaler
+  state), ``best`` (best validation accuracy so far).
+
+Any of these files is enough to run the model (``load_model``); ``last`` resumes training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from benchmark.train.config import TrainConfig, config_from_dict
+from dataprep.config import config_dict
+from dataprep.errors import LinecorrError
+
+FORMAT = "linecorr-ant"
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, cfg: TrainConfig, step: int,
+                    optimizer: torch.optim.Optimizer | None = None, scaler_state: dict | None = None,
+                    best: float = float("nan")) -> Path:
+    """Write a checkpoint atomically (temp file + rename); returns its path."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "config": json.dumps(config_dict(cfg)), "step": str(step), "best": repr(best),
+            "scaler": json.dumps(scaler_state or {})}
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        for pid, state in sd["state"].items():
+            for key, val in state.items():
+                t = val if torch.is_tensor(val) else torch.tensor(val)
+                tensors[f"optim.{pid}.{key}"] = t.detach().contiguous().cpu()
+        meta["optim_groups"] = json.dumps(sd["param_groups"])
+    tensors["rng.torch"] = torch.get_rng_state()
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp), metadata=meta)
+    os.chmod(tmp, 0o644)  # safetensors creates owner-only files; checkpoints are meant to be shared
+    os.replace(tmp, path)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Tensors and metadata of a checkpoint (one-line errors for a missing or foreign file)."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise LinecorrError("checkpoint is missing", path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise LinecorrError(f"not a readable safetensors checkpoint ({type(e).__name__})", path) from None
+    if meta.get("format") != FORMAT:
+        raise LinecorrError(f"not an AnT checkpoint (format {meta.get('format')!r}, expected {FORMAT!r})", path)
+    return tensors, meta
+
+
+def checkpoint_config(meta: dict[str, str]) -> TrainConfig:
+    """The ``TrainConfig`` stored in a checkpoint's metadata."""
+    return config_from_dict(json.loads(meta["config"]))
+
+
+def model_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The model's state dict out of a checkpoint's tensors."""
+    return {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
+    """Load the AdamW state saved by :func:`save_checkpoint` into ``optimizer``."""
+    if "optim_groups" not in meta:
+        return
+    groups = json.loads(meta["optim_groups"])
+    for g in groups:
+        if isinstance(g.get("betas"), list):
+            g["betas"] = tuple(g["betas"])
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for k, v in tensors.items():
+        if k.startswith("optim."):
+            _, pid, key = k.split(".", 2)
+            state.setdefault(int(pid), {})[key] = v
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """Build the AnT model of a checkpoint, load its weights, put it in eval mode.
+
+    Returns:
+        ``(model, cfg, meta)``: the model on ``device``, its ``TrainConfig``, the metadata.
+    """
+    from benchmark.models.ant.model import AnT
+
+    tensors, meta = read_checkpoint(path)
+    cfg = checkpoint_config(meta)
+    model = AnT(cfg.model)
+    try:
+        model.load_state_dict(model_state(tensors))
+    except RuntimeError as e:
+        raise LinecorrError(f"weights do not fit the stored config ({str(e).splitlines()[0]})", path) from None
+    return model.to(device).eval(), cfg, meta

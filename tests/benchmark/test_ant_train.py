@@ -1,0 +1,208 @@
+"""AnT training: configs, pair data, checkpoints, the loop, and the train/score CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.models.ant.model import AnT
+from benchmark.train.checkpoint import load_model, read_checkpoint, restore_optimizer, save_checkpoint
+from benchmark.train.config import TrainConfig, load_train_config, paper, tiny
+from benchmark.train.data import FrameSource, collate, make_pair, measure
+from benchmark.train.loop import lr_factor
+from benchmark.train.tb import EventWriter, read_scalars
+from dataprep.cli import main
+from dataprep.errors import LinecorrError
+
+
+def _fast(cfg: TrainConfig | None = None) -> TrainConfig:
+    """tiny, shrunk further so a few steps take well under a second."""
+    cfg = cfg or tiny()
+    m = cfg.model
+    m.channels, m.dim, m.layers = (8, 16, 16), 16, 2
+    cfg.batch_size, cfg.workers, cfg.threads, cfg.val_pairs = 2, 0, 0, 4
+    return cfg
+
+
+def test_presets_follow_the_paper():
+    p = paper()
+    assert (p.model.dim, p.model.layers, p.model.heads, p.model.dropout, p.model.crop_size) == (256, 9, 4, 0.1, 32)
+    assert (p.lr, p.weight_decay, p.clip_norm, p.warmup_steps, p.steps) == (5e-4, 1e-4, 1.0, 1000, 100_000)
+    assert p.batch_size * p.accum_steps == 64 and p.cycle_weight == 0.25 and p.lr_decay == "none"
+    t = tiny()
+    assert t.preset == "tiny" and t.model.dim < p.model.dim and t.time_limit_min <= 10
+
+
+def test_load_config_by_name_file_and_overrides(tmp_path):
+    assert load_train_config("tiny", ["model.layers=3", "cycle_weight=0"]).model.layers == 3
+    f = tmp_path / "c.yaml"
+    f.write_text("preset: tiny\nsteps: 7\nmodel:\n  positional: false\n")
+    cfg = load_train_config(str(f), ["lr=0.1"])
+    assert (cfg.preset, cfg.steps, cfg.model.positional, cfg.lr, cfg.model.dim) == ("tiny", 7, False, 0.1, 64)
+    with pytest.raises(LinecorrError, match="unknown config"):
+        load_train_config("huge")
+    with pytest.raises(LinecorrError, match="unknown config key"):
+        load_train_config("tiny", ["nope=1"])
+
+
+def test_lr_schedule_warmup_then_constant_or_cosine():
+    cfg = paper()
+    assert lr_factor(0, cfg) == pytest.approx(1 / 1000) and lr_factor(999, cfg) == 1.0 and lr_factor(50_000, cfg) == 1.0
+    cfg = TrainConfig(steps=110, warmup_steps=10, lr_decay="cosine")
+    assert lr_factor(10, cfg) == pytest.approx(1.0) and lr_factor(60, cfg) == pytest.approx(0.5)
+    assert lr_factor(110, cfg) == pytest.approx(0.0, abs=1e-9)
+    assert lr_factor(20, cfg, time_frac=0.5) == pytest.approx(0.5)  # the clock is further along
+
+
+def test_pairs_have_aligned_labels_and_augmentation_keeps_shapes(toy_dataset):
+    cfg = _fast()
+    src = FrameSource(str(toy_dataset), "train")
+    clip = src.clips[0]
+    fa, fb = src.get(clip.id, clip.frames[0]), src.get(clip.id, clip.frames[1])
+    plain = make_pair(fa, fb, cfg, None)
+    assert plain["a"]["crops"].shape == (fa.ids.size, 2, 32, 32)
+    assert torch.equal(plain["a"]["label"], torch.from_numpy(fa.label))  # unaugmented: the table's rows
+    aug = make_pair(fa, fb, cfg, np.random.default_rng(0))
+    for side, fr in (("a", fa), ("b", fb)):
+        n = aug[side]["crops"].shape[0]
+        assert 0 < n <= fr.ids.size and aug[side]["boxes"].shape == (n, 4)
+        assert set(aug[side]["label"].tolist()) <= set(fr.label.tolist())
+    batch = collate([plain, aug])
+    m = batch["valid_a"].shape[1]
+    assert batch["crops_b"].shape == (2, m, 2, 32, 32)
+    assert batch["valid_a"][0].sum() == fa.ids.size and (batch["label_a"][~batch["valid_a"]] == -2).all()
+
+
+def test_segment_cap_keeps_the_largest():
+    seg = np.zeros((10, 10), np.int32)
+    seg[:5] = 1
+    seg[5:, :2] = 2
+    seg[5:, 3:] = 3
+    ids, bbox = measure(seg, max_segments=2)
+    assert ids.tolist() == [1, 3] and bbox.tolist() == [[0, 0, 10, 5], [3, 5, 7, 5]]
+
+
+def test_checkpoint_round_trip(tmp_path):
+    cfg = _fast()
+    torch.manual_seed(0)
+    model = AnT(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = [torch.rand(1, 3, 2, 32, 32), torch.rand(1, 3, 4), torch.ones(1, 3, dtype=torch.bool)]
+    model(*x, *x).sum().backward()
+    opt.step()
+    path = save_checkpoint(tmp_path / "c.safetensors", model, cfg, step=5, optimizer=opt, best=0.5)
+    loaded, cfg2, meta = load_model(path)
+    assert cfg2 == cfg and meta["step"] == "5" and float(meta["best"]) == 0.5
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(*x, *x), loaded(*x, *x))
+    opt2 = torch.optim.AdamW(loaded.parameters(), lr=1e-3)
+    tensors, meta = read_checkpoint(path)
+    restore_optimizer(opt2, tensors, meta)
+    a, b = opt.state_dict(), opt2.state_dict()
+    assert all(torch.equal(a["state"][k]["exp_avg"], b["state"][k]["exp_avg"]) for k in a["state"])
+    with pytest.raises(LinecorrError, match="missing"):
+        load_model(tmp_path / "nope.safetensors")
+    (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(LinecorrError, match="not a readable"):
+        load_model(tmp_path / "bad.safetensors")
+
+
+def test_tensorboard_events_round_trip(tmp_path):
+    w = EventWriter(tmp_path)
+    w.add_scalar("train/loss", 1.5, 3)
+    w.add_scalar("val/acc", 0.25, 10)
+    w.close()
+    assert read_scalars(w.path) == [("train/loss", 1.5, 3), ("val/acc", 0.25, 10)]
+
+
+def _yaml(tmp_path, **over) -> str:
+    import yaml
+
+    cfg = {"preset": "tiny", "steps": 4, "batch_size": 2, "workers": 0, "threads": 0, "val_pairs": 4,
+           "eval_every": 2, "log_every": 1, "ckpt_every": 2, "warmup_steps": 2, "time_limit_min": 0,
+           "model": {"channels": [8, 16, 16], "dim": 16, "layers": 2}, **over}
+    path = tmp_path / "fast.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return str(path)
+
+
+def test_train_resume_score_from_the_cli(toy_dataset, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "ant", "--config", _yaml(tmp_path), "--dataset", str(toy_dataset), "--out", str(run)]
+    assert main(args) == 0
+    assert (run / "last.safetensors").is_file() and (run / "best.safetensors").is_file()
+    assert (run / "config.yaml").is_file() and list((run / "checkpoints").glob("step_*.safetensors"))
+    assert main(args) == 2  # refuses to overwrite a run without --resume
+    assert main(args + ["--resume", "--set", "steps=6"]) == 0
+    assert read_checkpoint(run / "last.safetensors")[1]["step"] == "6"
+    rows = list(csv.DictReader((run / "metrics.csv").read_text().splitlines()))
+    steps = [int(r["step"]) for r in rows if r["loss"]]
+    assert steps == [1, 2, 3, 4, 5, 6] and all(math.isfinite(float(r["loss"])) for r in rows if r["loss"])
+    assert any(r["val_acc"] for r in rows)
+    tags = {t for f in (run / "tb").iterdir() for t, _, _ in read_scalars(f)}
+    assert {"train/loss", "val/acc"} <= tags
+    capsys.readouterr()
+    out = tmp_path / "res"
+    assert main(["score", "--model", "ant", "--checkpoint", str(run / "last.safetensors"), "--dataset",
+                 str(toy_dataset), "--split", "test", "--out-dir", str(out)]) == 0
+    result = json.loads((out / "result_ant-tiny.json").read_text())
+    assert result["method"]["name"] == "ant-tiny" and result["method"]["params"]["step"] == 6
+    assert 0.0 <= result["metrics"]["ant/accuracy@recursive10"] <= 1.0
+
+
+def test_user_errors_are_one_liners(toy_dataset, tmp_path, capsys):
+    assert main(["score", "--model", "ant", "--checkpoint", str(tmp_path / "none.safetensors"),
+                 "--dataset", str(toy_dataset)]) == 2
+    assert "checkpoint is missing" in capsys.readouterr().err
+    assert main(["score", "--model", "ant", "--dataset", str(toy_dataset)]) == 2
+    assert "needs --checkpoint" in capsys.readouterr().err
+    assert main(["train", "ant", "--config", "huge", "--dataset", str(toy_dataset), "--out", str(tmp_path / "r")]) == 2
+    assert "unknown config" in capsys.readouterr().err
+    assert main(["train", "ant", "--dataset", str(toy_dataset), "--out", str(tmp_path / "r2"), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_dataset_without_labels_is_refused(toy_dataset, tmp_path, capsys):
+    data = tmp_path / "nolabels"
+    shutil.copytree(toy_dataset, data)
+    for f in data.glob("clips/*/segments/*.json"):
+        obj = json.loads(f.read_text())
+        obj["columns"]["label"] = [-1] * obj["count"]
+        f.write_text(json.dumps(obj))
+    args = ["train", "ant", "--config", _yaml(tmp_path), "--dataset", str(data), "--out", str(tmp_path / "r")]
+    assert main(args) == 2
+    assert "no correspondence labels" in capsys.readouterr().err
+    # Colors are there, so color labels + the cycle loss still train (the paper's "real" setting).
+    assert main(args + ["--set", "labels=color", "--set", "steps=2"]) == 0
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_on_cpu(toy_dataset, tmp_path):
+    """Two gloo ranks on CPU: same code path as multi-GPU DDP, effective batch kept."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "benchmark",
+           "train", "ant", "--config", _yaml(tmp_path, accum_steps=2, threads=1), "--dataset", str(toy_dataset),
+           "--out", str(run), "--set", "device=cpu"]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "world 2, effective batch 4" in proc.stdout
+    assert read_checkpoint(run / "last.safetensors")[1]["step"] == "4"
+
+
+@pytest.mark.gpu
+def test_mixed_precision_training_on_gpu(toy_dataset, tmp_path):
+    run = tmp_path / "gpu"
+    assert main(["train", "ant", "--config", _yaml(tmp_path, device="cuda", amp=True), "--dataset", str(toy_dataset),
+                 "--out", str(run)]) == 0
+    model, _, _ = load_model(run / "last.safetensors")
+    assert all(torch.isfinite(p).all() for p in model.parameters())

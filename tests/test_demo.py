@@ -7,10 +7,10 @@ from dataprep.cli import main
 
 def test_demo_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--set", "source=toy", "--set", "clips=3", "--set", "frames=4", "--set", "size=128"]) == 0
+    assert main(["demo", "--out", str(out), "--set", "source=toy", "--set", "clips=3", "--set", "frames=4", "--set", "size=128", "--set", "train_minutes=0.1"]) == 0
     html = (out / "report.html").read_text()
     assert "FAILED" not in html
-    for step in ("generate", "validate", "trapped-ball", "PaintBucket", "publish", "baselines"):
+    for step in ("generate", "validate", "trapped-ball", "PaintBucket", "publish", "baselines", "ant-tiny"):
         assert step.lower() in html.lower(), step
     assert "data:image/png;base64" in html
     assert (out / "leaderboard" / "LEADERBOARD.md").is_file()

@@ -26,6 +26,7 @@ class DemoConfig:
     frames: int = 12  # frames per clip
     size: int = 256  # frame width and height in pixels
     seed: int = 0  # random seed of the generated data
+    train_minutes: float = 2.0  # CPU minutes of tiny-AnT training (the paper-size model needs a GPU)
 
 
 @dataclass
@@ -148,8 +149,15 @@ def step_baselines(ctx: DemoContext) -> StepResult:
     return run(ctx)
 
 
+def step_train_ant(ctx: DemoContext) -> StepResult:
+    """Train the tiny AnT for a few minutes on CPU, score it next to the baselines."""
+    from benchmark.demo_steps import step_train_ant as run
+
+    return run(ctx)
+
+
 STEPS: list[Callable[[DemoContext], StepResult]] = [step_generate, step_validate, step_segment, step_pbc_round_trip,
-                                                    step_viz, step_publish, step_baselines]
+                                                    step_viz, step_publish, step_baselines, step_train_ant]
 
 
 def run_demo(out: Path, cfg: DemoConfig, log=print) -> tuple[Path, bool]:

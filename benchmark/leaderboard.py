@@ -121,6 +121,17 @@ def write_markdown(results: list[dict], path: Path) -> Path:
     return path
 
 
+def _png_b64(fig) -> str:
+    """Base64 PNG of a matplotlib figure (closed afterwards), for embedding in HTML."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
 def _plot_per_clip(rows: list[dict]) -> str:
     """Base64 PNG of the primary metric per clip, one bar group per method."""
     import matplotlib
@@ -143,11 +154,7 @@ def _plot_per_clip(rows: list[dict]) -> str:
     ax.set_ylabel(f"{PRIMARY} (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png_b64(fig)
 
 
 def _plot_pr(rows: list[dict]) -> str:
@@ -168,11 +175,7 @@ def _plot_pr(rows: list[dict]) -> str:
     ax.set_ylabel("precision")
     ax.set_title("patch level, cross-image")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png_b64(fig)
 
 
 _JS = """<script>

@@ -42,12 +42,9 @@ class FrameLayers:
 
 def id_lines(key: np.ndarray, width: int = 1) -> np.ndarray:
     """``(H, W) bool`` ink where ``key`` changes to the right or below; dilated to ``width`` px."""
-    ink = np.zeros(key.shape, bool)
-    ink[:, :-1] |= key[:, :-1] != key[:, 1:]
-    ink[:-1, :] |= key[:-1, :] != key[1:, :]
-    if width > 1:
-        ink = cv2.dilate(ink.astype(np.uint8), np.ones((width, width), np.uint8)).astype(bool)
-    return ink
+    from dataprep.synthetic import lines_from_ids
+
+    return lines_from_ids(key, width)
 
 
 def convert_frame(ids: np.ndarray, color: np.ndarray, part_color: dict[int, int], tone: np.ndarray | None = None,

@@ -11,6 +11,7 @@ nothing but numpy and OpenCV and runs in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -100,8 +101,8 @@ def _render_ids(geom: dict, t: float, size: int, motion: float, phase: np.ndarra
     return ids
 
 
-def _lines_from_ids(ids: np.ndarray, width: int) -> np.ndarray:
-    """``(H, W) bool`` ink where the id changes to the right or below (closed outlines)."""
+def lines_from_ids(ids: np.ndarray, width: int = 1) -> np.ndarray:
+    """``(H, W) bool`` ink where the id changes to the right or below (closed outlines), ``width`` px."""
     ink = np.zeros(ids.shape, bool)
     ink[:, :-1] |= ids[:, :-1] != ids[:, 1:]
     ink[:-1, :] |= ids[:-1, :] != ids[1:, :]
@@ -131,7 +132,7 @@ def make_toy_clip(cfg: ToyConfig) -> tuple[list[ToyFrame], dict[int, int]]:
     frames = []
     for k in range(cfg.frames):
         ids = _render_ids(geom, 0.5 * k, cfg.size, cfg.motion, phase)
-        ink = _lines_from_ids(ids, cfg.line_width)
+        ink = lines_from_ids(ids, cfg.line_width)
         seg = closed_segments(ink)
         labels = np.where(ink, 0, ids).astype(np.int32)
         color = np.full(ids.shape + (3,), 255, np.uint8)
@@ -144,10 +145,8 @@ def make_toy_clip(cfg: ToyConfig) -> tuple[list[ToyFrame], dict[int, int]]:
 
 
 def write_toy_dataset(out, clips: int = 3, cfg: ToyConfig | None = None, gaps: tuple[int, ...] = (1,),
-                      overwrite: bool = True, progress=None) -> "Path":
+                      overwrite: bool = True, progress=None) -> Path:
     """Write ``clips`` toy clips as a dataset (splits train/val/test by clip) and return its path."""
-    from pathlib import Path
-
     from dataprep.format.writer import DatasetWriter, make_producer
     from dataprep.pairs import frame_pairs, label_pair
 

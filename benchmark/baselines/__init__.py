@@ -7,8 +7,6 @@ target segments of B, columns = source segments of A, in segment-table order), t
 
 from __future__ import annotations
 
-from typing import Callable
-
 BASELINES: dict[str, str] = {
     "nearest-aligned": "benchmark.baselines.nearest:NearestSegment",
     "hungarian-features": "benchmark.baselines.hungarian:HungarianMatcher",

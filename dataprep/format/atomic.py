@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,20 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1)
     """
     text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
+
+
+def replace_dir(stage: str | os.PathLike, out: str | os.PathLike) -> None:
+    """Move the finished folder ``stage`` to ``out``, replacing an old ``out`` in one rename.
+
+    The old folder is first renamed aside, so ``out`` is at every moment either the complete old
+    or the complete new version; the old one is deleted only after the swap.
+    """
+    stage, out = Path(stage), Path(out)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, old)
+        os.replace(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage, out)

@@ -20,7 +20,7 @@ import numpy as np
 
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format import images, layout
-from dataprep.format.atomic import atomic_write_bytes, atomic_write_json
+from dataprep.format.atomic import atomic_write_bytes, atomic_write_json, replace_dir
 from dataprep.format.dataset import Dataset, read_json
 from dataprep.format.schema import ClipInfo, Manifest, Pair, Producer, check_id, splits_problems
 from dataprep.format.segtable import SegmentTable, compute_segment_table
@@ -211,13 +211,6 @@ class DatasetWriter:
             self.manifest.parent["content_hash"] = Dataset.open(self.manifest.parent["path"]).content_hash() \
                 if Path(self.manifest.parent["path"]).is_dir() else None
         atomic_write_json(self.stage / layout.MANIFEST, self.manifest.to_json())
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(self.out, old)
-            os.replace(self.stage, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            self.out.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage, self.out)
+        replace_dir(self.stage, self.out)
         self._committed = True
         return self.out

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -25,6 +24,7 @@ import numpy as np
 
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format import images
+from dataprep.format.atomic import replace_dir
 from dataprep.format.dataset import read_json
 from dataprep.format.schema import PAIR_STATUSES, id_problem
 from dataprep.format.writer import DatasetWriter
@@ -216,13 +216,7 @@ def staged_output(out: str | os.PathLike, overwrite: bool, source: Path) -> Iter
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out, old)
-        os.replace(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(stage, out)
+    replace_dir(stage, out)
 
 
 def write_png(path: Path, arr: np.ndarray) -> None:

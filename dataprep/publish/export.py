@@ -18,7 +18,6 @@ import datetime as _dt
 import os
 import shutil
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,11 +209,6 @@ def _plain(cfg: PublishConfig) -> dict:
 
 def _commit(stage: Path, out: Path) -> None:
     """Move the staging folder to ``out``, replacing an old output in one rename."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out, old)
-        os.replace(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage, out)
+    from dataprep.format.atomic import replace_dir
+
+    replace_dir(stage, out)

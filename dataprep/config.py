@@ -78,6 +78,22 @@ def _set_in_dict(d: dict, dotted: str, value: Any) -> dict:
     return out
 
 
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Parse a YAML config file into a mapping (one-line errors naming the file)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise LinecorrError("config file is missing", p) from None
+    except yaml.YAMLError as e:
+        raise LinecorrError(f"malformed YAML ({str(e).splitlines()[0]})", p) from None
+    if not isinstance(data, dict):
+        raise LinecorrError("config file must hold a mapping of keys to values", p)
+    return data
+
+
 def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None,
                 base: T | None = None) -> T:
     """Build a config: defaults (or ``base``) < YAML file ``path`` < ``key=value`` overrides.
@@ -91,15 +107,7 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
 
     cfg = base if base is not None else cls()
     if path is not None:
-        p = Path(path)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise LinecorrError("config file is missing", p) from None
-        except yaml.YAMLError as e:
-            raise LinecorrError(f"malformed YAML ({str(e).splitlines()[0]})", p) from None
-        if not isinstance(data, dict):
-            raise LinecorrError("config file must hold a mapping of keys to values", p)
+        data = read_yaml(path)
         for k, v in data.items():
             cfg = _set(cfg, str(k), v)
     for item in overrides or []:

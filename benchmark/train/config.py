@@ -135,15 +135,9 @@ def load_train_config(name_or_path: str | None, overrides: list[str] | None = No
 
 
 def _yaml_preset(path: Path) -> str:
-    import yaml
+    from dataprep.config import read_yaml
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise LinecorrError("config file is missing", path) from None
-    except yaml.YAMLError as e:
-        raise LinecorrError(f"malformed YAML ({str(e).splitlines()[0]})", path) from None
-    return str(data.get("preset", "paper")) if isinstance(data, dict) else "paper"
+    return str(read_yaml(path).get("preset", "paper"))
 
 
 def config_from_dict(data: dict) -> TrainConfig:

@@ -100,17 +100,10 @@ def _plan_scene(sroot: Path, split_dir: str | None, scene: str, clip: str, cfg: 
 def import_animerun(root: str | os.PathLike, out: str | os.PathLike, cfg: AnimeRunImportConfig | None = None, *,
                     overwrite: bool = False, workers: int = 1) -> Path:
     """Import an AnimeRun folder as a linecorr dataset at ``out``; return ``out``."""
-    from dataprep.config import config_dict
-    from dataprep.format.writer import make_producer
-
     cfg = cfg or AnimeRunImportConfig()
     common.check_config(cfg)
-    jobs = plan_import(root, cfg)
-    conf = {**config_dict(cfg), "source": str(Path(root).resolve())}
-    writer = DatasetWriter(out, name=cfg.name or f"animerun-{common.sanitise_id(Path(root).resolve().name)}",
-                           producer=make_producer("import", conf), overwrite=overwrite,
-                           description=f"Imported from AnimeRun data at {Path(root).resolve()}.")
-    return common.run_import(writer, jobs, convert_scene, cfg, workers=workers, desc="import animerun")
+    return common.import_dataset(root, out, cfg, plan_import(root, cfg), convert_scene, kind="animerun",
+                                 title="AnimeRun", overwrite=overwrite, workers=workers)
 
 
 def convert_scene(w: DatasetWriter, job: ClipJob, cfg: AnimeRunImportConfig) -> None:

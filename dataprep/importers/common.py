@@ -177,6 +177,25 @@ def run_import(writer: DatasetWriter, jobs: list[ClipJob], convert: Callable[[Da
     return writer.commit()
 
 
+def import_dataset(root: str | os.PathLike, out: str | os.PathLike, cfg: Any, jobs: list[ClipJob],
+                   convert: Callable[[DatasetWriter, ClipJob, Any], None], *, kind: str, title: str,
+                   overwrite: bool = False, workers: int = 1) -> Path:
+    """Open a :class:`DatasetWriter` for an import of ``kind`` (``pbc``, ``animerun``) and run it.
+
+    The manifest records the resolved config and the source root; the dataset is named
+    ``cfg.name`` or ``<kind>-<source folder>``.
+    """
+    from dataprep.config import config_dict
+    from dataprep.format.writer import make_producer
+
+    src = Path(root).resolve()
+    conf = {**config_dict(cfg), "source": str(src)}
+    writer = DatasetWriter(out, name=cfg.name or f"{kind}-{sanitise_id(src.name)}",
+                           producer=make_producer("import", conf), overwrite=overwrite,
+                           description=f"Imported from {title} data at {src}.")
+    return run_import(writer, jobs, convert, cfg, workers=workers, desc=f"import {kind}")
+
+
 def _run_pool(writer, todo, convert, cfg, workers, bar) -> None:
     ex = ProcessPoolExecutor(max_workers=workers)
     try:

@@ -124,17 +124,10 @@ def _plan_character(char: Path, rel: str, clip: str, split: str) -> ClipJob:
 def import_pbc(root: str | os.PathLike, out: str | os.PathLike, cfg: PbcImportConfig | None = None, *,
                overwrite: bool = False, workers: int = 1) -> Path:
     """Import a PaintBucket-Character folder as a linecorr dataset at ``out``; return ``out``."""
-    from dataprep.config import config_dict
-    from dataprep.format.writer import make_producer
-
     cfg = cfg or PbcImportConfig()
     common.check_config(cfg)
-    jobs = plan_import(root, cfg)
-    conf = {**config_dict(cfg), "source": str(Path(root).resolve())}
-    writer = DatasetWriter(out, name=cfg.name or f"pbc-{common.sanitise_id(Path(root).resolve().name)}",
-                           producer=make_producer("import", conf), overwrite=overwrite,
-                           description=f"Imported from PaintBucket-Character data at {Path(root).resolve()}.")
-    return common.run_import(writer, jobs, convert_character, cfg, workers=workers, desc="import pbc")
+    return common.import_dataset(root, out, cfg, plan_import(root, cfg), convert_character, kind="pbc",
+                                 title="PaintBucket-Character", overwrite=overwrite, workers=workers)
 
 
 def convert_character(w: DatasetWriter, job: ClipJob, cfg: PbcImportConfig) -> None:

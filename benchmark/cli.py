@@ -53,7 +53,8 @@ def run_train(args) -> int:
 def register_score(sub, name: str) -> None:
     p = add_command(
         sub, name, "score a predictions file, or run and score a baseline or a trained model, on a dataset split",
-        "linecorr score --method all-baselines --dataset demo_out/toy --split test --out-dir results\n"
+        "linecorr score --method all-baselines --benchmark standard --out-dir results/standard\n"
+        "  linecorr score --method all-baselines --dataset demo_out/toy --split test --out-dir results\n"
         "  linecorr score --model ant --checkpoint runs/ant_tiny/best.safetensors --dataset data/synth --out-dir results\n"
         "  linecorr score preds.json --dataset data/synth --split test --out result.json", run_score)
     p.add_argument("predictions", nargs="?", help="predictions JSON (docs/BENCHMARK.md); omit with --method / --model")
@@ -61,8 +62,14 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--model", choices=["ant"], help="run a trained model instead (needs --checkpoint)")
     p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
-    p.add_argument("--dataset", required=True, help="dataset folder (project format)")
+    p.add_argument("--dataset", help="dataset folder (project format); or use --benchmark")
+    p.add_argument("--benchmark", choices=["standard"],
+                   help="score on the standard synthetic benchmark (rendered once into $LINECORR_DATA or "
+                        "~/.cache/linecorr, ~15 min on 2 cores, then reused) instead of --dataset")
     p.add_argument("--split", default="test", help="split to score (default test)")
+    p.add_argument("--track", default="line", choices=["line", "color"],
+                   help="what --method/--model may see: line = line art only, the colorization setting (default); "
+                        "color = colored frames too (benchmark.inputs)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
     add_config_args(p)
@@ -91,7 +98,7 @@ def run_score(args) -> int:
     from dataprep.format import Dataset
 
     cfg = load_config(ScoreConfig, args.config, args.overrides)
-    ds = Dataset.open(args.dataset)
+    ds = Dataset.open(_dataset_arg(args))
     if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
@@ -107,7 +114,8 @@ def run_score(args) -> int:
         matchers = _model_matchers(args) if args.model else _baseline_matchers(args.method)
         out_dir = Path(args.out_dir)
         for n, matcher in matchers:
-            pred = predict_split(matcher, ds, args.split, progress=lambda it, n=n: _bar(it, f"predict {n}"))
+            pred = predict_split(matcher, ds, args.split, progress=lambda it, n=n: _bar(it, f"predict {n}"),
+                                 track=args.track)
             ppath = pred.save(out_dir / f"predictions_{n}.json")
             print(f"wrote {ppath}")
             jobs.append((load_predictions(ppath), Path(args.out) if args.out and len(matchers) == 1
@@ -120,6 +128,21 @@ def run_score(args) -> int:
               f"pbc/acc = {100 * m.get('pbc/acc', float('nan')):.2f}%  ({result['benchmark']['pairs']} pairs)")
         print(f"wrote {out}")
     return 0
+
+
+def _dataset_arg(args) -> str:
+    """The dataset folder: --dataset, or the standard benchmark (rendered on first use)."""
+    from dataprep.errors import LinecorrError
+
+    if bool(args.dataset) == bool(args.benchmark):
+        raise LinecorrError("give exactly one of --dataset DIR or --benchmark standard")
+    if args.dataset:
+        return args.dataset
+    from benchmark.standard import ensure_standard
+
+    path = ensure_standard()
+    print(f"standard benchmark: {path}", file=sys.stderr)
+    return str(path)
 
 
 def _baseline_matchers(method: str) -> list:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable, Iterable
 
+from benchmark.inputs import DEFAULT_TRACK, check_track, visible_frame
 from benchmark.predictions import Predictions, required_pairs, scores_to_edges
 from dataprep.format import Dataset
 from dataprep.format.schema import parse_pair_id
 
 
 def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, top_k: int = 3,
-                  progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
+                  progress: Callable[[Iterable], Iterable] | None = None, track: str = DEFAULT_TRACK) -> Predictions:
     """Run ``matcher.match(frame_a, frame_b) -> (N_b, N_a) scores`` on every required pair.
 
-    Frames are loaded once each (cached), so consecutive pairs share their loads.
+    The matcher sees each frame as ``track`` allows (:func:`benchmark.inputs.visible_frame`: never
+    labels; on the ``line`` track no color either). Frames are loaded once each (cached), so
+    consecutive pairs share their loads.
     """
-    load = lru_cache(maxsize=8)(lambda clip, frame: ds.load_frame(clip, frame))
+    check_track(track)
+    load = lru_cache(maxsize=8)(lambda clip, frame: visible_frame(ds.load_frame(clip, frame), track))
     pids = required_pairs(ds, split)
     loop = progress(pids) if progress else pids
     pairs = {}
@@ -27,4 +31,5 @@ def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, 
     meta = method or {"name": getattr(matcher, "name", type(matcher).__name__),
                       "description": (type(matcher).__doc__ or "").strip().splitlines()[0],
                       "params": getattr(getattr(matcher, "cfg", None), "__dict__", {})}
-    return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash()})
+    return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash()},
+                       track=track)

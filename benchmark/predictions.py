@@ -6,11 +6,13 @@ Documented in docs/BENCHMARK.md. A submission is one JSON file::
      "method": {"name": "my-method", "description": "...", "url": "", "params": {}},
      "dataset": {"name": "linecorr-synth-v1", "content_hash": "sha256 of the dataset (optional)"},
      "split": "test",
+     "track": "line",
      "pairs": {"<clip>/<frame_a>__<frame_b>": [[a, b, score], ...], ...}}
 
 Each edge says target segment ``b`` of frame B takes its label from source segment ``a`` of
 frame A with ``score`` >= 0 (a probability, a similarity or 1). A target segment may list several
-sources (scores are summed per label, AnT eq. 3); a target with no edge is unmatched.
+sources (scores are summed per label, AnT eq. 3); a target with no edge is unmatched. ``track``
+(optional, default ``line``) says what the method looked at (:mod:`benchmark.inputs`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Predictions:
     pairs: dict[str, np.ndarray]  # pair id -> (K, 3) float64 edges [a, b, score]
     dataset: dict = field(default_factory=dict)  # {"name", "content_hash"} the method ran on
     sha256: str = ""  # hash of the file, recorded in results
+    track: str = "line"  # what the method saw: "line" (no color) or "color" (benchmark.inputs.TRACKS)
 
     def scores(self, pid: str, ids_a: np.ndarray, ids_b: np.ndarray) -> np.ndarray:
         """Dense ``(N_b, N_a)`` score matrix of a pair, rows/columns in segment-table order."""
@@ -55,7 +58,7 @@ class Predictions:
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "method": self.method, "dataset": self.dataset,
-                "split": self.split,
+                "split": self.split, "track": self.track,
                 "pairs": {k: [[int(a), int(b), _num(s)] for a, b, s in v.tolist()] for k, v in self.pairs.items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -105,8 +108,14 @@ def load_predictions(path: str | os.PathLike) -> Predictions:
     pairs = obj.get("pairs")
     if not isinstance(pairs, dict):
         raise LinecorrError("'pairs' must be an object {pair id: [[a, b, score], ...]}", path)
+    from benchmark.inputs import TRACKS
+
+    track = obj.get("track", "line")
+    if track not in TRACKS:
+        raise LinecorrError(f"'track' must be one of {', '.join(map(repr, TRACKS))}, got {track!r}", path)
     parsed = {pid: _parse_edges(pid, edges, path) for pid, edges in pairs.items()}
-    return Predictions(method, obj["split"], parsed, obj.get("dataset") or {}, hashlib.sha256(raw).hexdigest())
+    return Predictions(method, obj["split"], parsed, obj.get("dataset") or {}, hashlib.sha256(raw).hexdigest(),
+                       track)
 
 
 def _parse_edges(pid: str, edges, path: Path) -> np.ndarray:

@@ -77,6 +77,7 @@ def score(pred: Predictions, ds: Dataset, split: str, cfg: ScoreConfig | None = 
         "format": RESULT_FORMAT, "version": RESULT_VERSION,
         "method": pred.method,
         "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(), "split": split,
+                      "track": pred.track,
                       "clips": len(clips), "pairs": len(all_pairs), "segments": n_segments,
                       "required_pairs": len(required_pairs(ds, split))},
         "metrics": metrics,

@@ -53,7 +53,8 @@ def load_results(paths: list[str | os.PathLike]) -> list[dict]:
 def _group_key(r: dict) -> tuple[str, str, str, str]:
     """One table per (dataset, split, track, dataset hash): only like is compared with like."""
     b = r.get("benchmark", {})
-    return (b.get("dataset", "?"), b.get("split", "?"), b.get("track", "line"), (b.get("content_hash") or "")[:12])
+    h = b.get("ground_truth_hash") or b.get("content_hash") or ""
+    return (b.get("dataset", "?"), b.get("split", "?"), b.get("track", "line"), h[:12])
 
 
 def _direction(name: str) -> bool | None:

@@ -31,5 +31,6 @@ def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, 
     meta = method or {"name": getattr(matcher, "name", type(matcher).__name__),
                       "description": (type(matcher).__doc__ or "").strip().splitlines()[0],
                       "params": getattr(getattr(matcher, "cfg", None), "__dict__", {})}
-    return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash()},
+    return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash(),
+                                            "ground_truth_hash": ds.ground_truth_hash()},
                        track=track)

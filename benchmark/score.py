@@ -76,7 +76,8 @@ def score(pred: Predictions, ds: Dataset, split: str, cfg: ScoreConfig | None = 
     return {
         "format": RESULT_FORMAT, "version": RESULT_VERSION,
         "method": pred.method,
-        "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(), "split": split,
+        "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(),
+                      "ground_truth_hash": ds.ground_truth_hash(), "split": split,
                       "track": pred.track,
                       "clips": len(clips), "pairs": len(all_pairs), "segments": n_segments,
                       "required_pairs": len(required_pairs(ds, split))},

@@ -17,8 +17,9 @@ from dataprep.errors import LinecorrError
 #: Version of the benchmark definition; results name it (bump when STANDARD changes).
 STANDARD_NAME = "linecorr-synth-v1"
 
-#: Content hash of the rendered benchmark (``Dataset.content_hash()``), recorded once rendered
-#: on a reference machine; ``None`` until then (scores still record the hash they ran on).
+#: Ground-truth hash of the rendered benchmark (``Dataset.ground_truth_hash()``: line images,
+#: segment and label maps, pairs, splits), recorded from a reference render; a render whose hash
+#: differs is refused. ``None`` disables the check.
 STANDARD_HASH: str | None = None
 
 
@@ -51,7 +52,7 @@ def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> 
     cfg = dataclasses.replace(standard_config(), workers=workers)
     run_render(cfg, out)
     if STANDARD_HASH is not None:
-        got = Dataset.open(out).content_hash()
+        got = Dataset.open(out).ground_truth_hash()
         if got != STANDARD_HASH:
             raise LinecorrError(f"rendered benchmark differs from the reference (content hash {got[:12]}, expected "
                                 f"{STANDARD_HASH[:12]}): check the bpy version (4.5.15 required)", out)

@@ -206,9 +206,29 @@ class Dataset:
 
         Identifies exactly what a benchmark result was scored on.
         """
+        return self._hash(lambda rel: True)
+
+    def ground_truth_hash(self) -> str:
+        """SHA-256 over what defines the task: line images, segment and label maps, pairs, splits.
+
+        Leaves out the color images and the segment tables (their mean colors), whose anti-aliased
+        pixels may differ in the last bit between CPUs, so two machines that render the same
+        benchmark agree on this hash even when :meth:`content_hash` differs.
+        """
+        kinds = {"line", "seg", "label"}
+
+        def keep(rel: tuple[str, ...]) -> bool:
+            if rel[0] == layout.CLIPS:
+                return len(rel) == 4 and rel[2] in kinds
+            return rel[0] == layout.PAIRS or rel == (layout.SPLITS,)
+
+        return self._hash(keep)
+
+    def _hash(self, keep) -> str:
         h = hashlib.sha256()
         for p in sorted(self.root.rglob("*")):
-            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith("."):
-                h.update(p.relative_to(self.root).as_posix().encode() + b"\0")
+            rel = p.relative_to(self.root)
+            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith(".") and keep(rel.parts):
+                h.update(rel.as_posix().encode() + b"\0")
                 h.update(hashlib.sha256(p.read_bytes()).digest())
         return h.hexdigest()

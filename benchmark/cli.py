@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from dataprep.cli import add_command, add_config_args, not_built
+from dataprep.cli import add_command, add_config_args
 
 
 def register_train(sub, name: str) -> None:
     p = add_command(
-        sub, name, "train the Animation Transformer (AnT) on a dataset",
+        sub, name, "train the Animation Transformer (AnT) or the patch-ViT on a dataset",
         "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny\n"
+        "  linecorr train patch-vit --config tiny --dataset data/synth --out runs/vit_tiny\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
-    p.add_argument("model", choices=["ant", "patch-vit"], help="model to train (patch-vit: issue #9, not built yet)")
+    p.add_argument("model", choices=["ant", "patch-vit"], help="model to train (patch-vit: region correspondence from raw line art, docs/PATCH_VIT.md)")
     p.add_argument("--config", default="tiny",
                    help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
                         "(which may start from a preset with `preset: tiny`); default tiny")
-    p.add_argument("--dataset", required=True, help="dataset folder (project format) with a train split")
+    p.add_argument("--dataset", help="dataset folder (project format) with a train split; or --benchmark")
+    p.add_argument("--benchmark", choices=["standard"],
+                   help="train on the standard synthetic benchmark's train split (rendered on first use)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.csv, tb/, config.yaml")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.safetensors")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
@@ -25,8 +28,8 @@ def register_train(sub, name: str) -> None:
 
 
 def run_train(args) -> int:
-    if args.model != "ant":
-        return not_built("train " + args.model, 9, "patch-ViT training")(args)
+    if args.model == "patch-vit":
+        return _run_train_vit(args)
     import os
     from pathlib import Path
 
@@ -41,12 +44,35 @@ def run_train(args) -> int:
         cfg = load_config(TrainConfig, None, args.overrides, base=base)
     else:
         cfg = load_train_config(args.config, args.overrides)
-    last = train_ant(cfg, args.dataset, args.out, resume=args.resume)
+    last = train_ant(cfg, _dataset_arg(args), args.out, resume=args.resume)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         print(f"wrote {last}")
         best = Path(args.out) / "best.safetensors"
         if best.is_file():
             print(f"wrote {best} (best validation accuracy)")
+    return 0
+
+
+def _run_train_vit(args) -> int:
+    import os
+    from pathlib import Path
+
+    from benchmark.train.vit import checkpoint_vit_config, prepare_run_dir, train_patch_vit
+    from benchmark.train.vit_config import VitTrainConfig, load_vit_config
+    from dataprep.config import load_config
+
+    if args.resume:  # the run's own config, with --set on top (e.g. more steps)
+        prepare_run_dir(args.out, resume=True)
+        base = checkpoint_vit_config(Path(args.out) / "last.safetensors")
+        cfg = load_config(VitTrainConfig, None, args.overrides, base=base)
+    else:
+        cfg = load_vit_config(args.config, args.overrides)
+    last = train_patch_vit(cfg, args.dataset, args.out, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {last}")
+        best = Path(args.out) / "best.safetensors"
+        if best.is_file():
+            print(f"wrote {best} (best validation cross-image patch AP)")
     return 0
 
 
@@ -56,10 +82,17 @@ def register_score(sub, name: str) -> None:
         "linecorr score --method all-baselines --benchmark standard --out-dir results/standard\n"
         "  linecorr score --method all-baselines --dataset demo_out/toy --split test --out-dir results\n"
         "  linecorr score --model ant --checkpoint runs/ant_tiny/best.safetensors --dataset data/synth --out-dir results\n"
+        "  linecorr score --model patch-vit --checkpoint runs/vit_tiny/best.safetensors --dataset data/synth "
+        "--out-dir results\n"
+        "  linecorr score --method region-baselines --dataset data/synth --split test --out-dir results\n"
         "  linecorr score preds.json --dataset data/synth --split test --out result.json", run_score)
     p.add_argument("predictions", nargs="?", help="predictions JSON (docs/BENCHMARK.md); omit with --method / --model")
-    p.add_argument("--method", help="run a method instead: nearest-aligned, hungarian-features, all-baselines")
-    p.add_argument("--model", choices=["ant"], help="run a trained model instead (needs --checkpoint)")
+    p.add_argument("--method", help="run a method instead: nearest-aligned, hungarian-features, all-baselines; "
+                                    "or a region baseline on raw line art (region/patch protocol): "
+                                    "tb-nearest-aligned, tb-hungarian-features, region-baselines")
+    p.add_argument("--model", choices=["ant", "patch-vit"],
+                   help="run a trained model instead (needs --checkpoint); patch-vit is scored on the segment "
+                        "protocol and on the region/patch protocol (result_<name>_regions.json)")
     p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--dataset", help="dataset folder (project format); or use --benchmark")
@@ -97,12 +130,21 @@ def run_score(args) -> int:
     from dataprep.errors import LinecorrError
     from dataprep.format import Dataset
 
-    cfg = load_config(ScoreConfig, args.config, args.overrides)
+    regions = _region_job(args)
+    if regions:  # the region/patch protocol's settings extend the segment protocol's
+        from benchmark.region_score import RegionScoreConfig
+
+        cfg = load_config(RegionScoreConfig, args.config, args.overrides)
+        args._region_cfg = cfg
+    else:
+        cfg = load_config(ScoreConfig, args.config, args.overrides)
     ds = Dataset.open(_dataset_arg(args))
     if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
-        raise LinecorrError("--checkpoint goes with --model ant")
+        raise LinecorrError("--checkpoint goes with --model ant or --model patch-vit")
+    if regions == "baselines":
+        return _score_region_baselines(args, ds, cfg)
     jobs = []
     if args.predictions:
         pred = load_predictions(args.predictions)
@@ -127,6 +169,35 @@ def run_score(args) -> int:
         print(f"{pred.method['name']}: {PRIMARY} = {100 * m.get(PRIMARY, float('nan')):.2f}%  "
               f"pbc/acc = {100 * m.get('pbc/acc', float('nan')):.2f}%  ({result['benchmark']['pairs']} pairs)")
         print(f"wrote {out}")
+    if regions == "model":
+        from benchmark.region_score import run_region_protocol
+
+        for n, matcher in matchers:
+            run_region_protocol(matcher, ds, args.split, cfg, Path(args.out_dir) / f"result_{n}_regions.json")
+    return 0
+
+
+def _region_job(args) -> str:
+    """"model" (patch-vit: both protocols), "baselines" (region baselines only) or "" (segment protocol)."""
+    from benchmark.region_baselines import REGION_BASELINES
+
+    if args.model == "patch-vit":
+        return "model"
+    if args.method and (args.method == "region-baselines" or args.method in REGION_BASELINES):
+        return "baselines"
+    return ""
+
+
+def _score_region_baselines(args, ds, cfg) -> int:
+    from pathlib import Path
+
+    from benchmark.region_baselines import REGION_BASELINES, get_region_baseline
+    from benchmark.region_score import run_region_protocol
+
+    names = list(REGION_BASELINES) if args.method == "region-baselines" else [args.method]
+    for n in names:
+        out = Path(args.out) if args.out and len(names) == 1 else Path(args.out_dir) / f"result_{n}_regions.json"
+        run_region_protocol(get_region_baseline(n), ds, args.split, cfg, out)
     return 0
 
 
@@ -160,6 +231,10 @@ def _model_matchers(args) -> list:
     from benchmark.models import load_matcher
 
     matcher = load_matcher(args.model, args.checkpoint, args.device)
+    if args.model == "patch-vit":  # post-processing / matching settings come from the score config
+        cfg = getattr(args, "_region_cfg", None)
+        if cfg is not None:
+            matcher.post, matcher.match_cfg = cfg.post, cfg.match
     return [(matcher.name, matcher)]
 
 

@@ -14,6 +14,8 @@ IMPORT_EXAMPLES = {
 EXPORT_EXAMPLES = {
     "pbc": "linecorr export pbc data/pbc --out PBC_OUT",
     "animerun": "linecorr export animerun data/animerun --out ANIMERUN_OUT",
+    "eval": "linecorr export eval data/render --out data/eval   # accepted pairs of `linecorr annotate`",
+    "effort": "linecorr export effort data/render --out effort.csv   # annotation effort log",
 }
 # Config keys (--set KEY=VALUE), spelled out here so that --help imports nothing heavy.
 CONFIG_KEYS = {
@@ -23,6 +25,8 @@ CONFIG_KEYS = {
 FORMAT_HELP = {
     "pbc": "PaintBucket-Character (BasicPBC): <char>/{line,gt,seg,label,json_color,json_index}/NNNN.*",
     "animerun": "AnimeRun: [train|test]/{contour,Frame_Anime,Segment,SegMatching}/<scene>/",
+    "eval": "a new linecorr dataset of the pairs accepted in `linecorr annotate` (split eval, source manual)",
+    "effort": "the annotation effort log of `linecorr annotate` as CSV (time, clicks, keys per pair)",
 }
 
 
@@ -52,7 +56,8 @@ def register_import(sub, name: str) -> None:
 
 
 def register_export(sub, name: str) -> None:
-    p = add_command(sub, name, "export a linecorr dataset to PaintBucket-Character or AnimeRun layout",
+    p = add_command(sub, name, "export a linecorr dataset to PaintBucket-Character or AnimeRun layout, or the "
+                    "hand-corrected pairs and effort log of the annotator",
                     _examples(EXPORT_EXAMPLES), run_export)
     fmts = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
     for fmt, example in EXPORT_EXAMPLES.items():
@@ -60,6 +65,9 @@ def register_export(sub, name: str) -> None:
         q.add_argument("dataset", metavar="DATASET", help="linecorr dataset folder")
         q.add_argument("--out", required=True, help="output folder (written to OUT.partial, renamed when done)")
         q.add_argument("--overwrite", action="store_true", help="replace OUT if it already exists")
+        if fmt == "eval":
+            q.add_argument("--status", action="append", choices=["accepted", "done", "in_progress", "todo", "rejected"],
+                           help="export the pairs with this status (repeatable; default accepted)")
 
 
 def _gaps(text: str) -> tuple[int, ...]:
@@ -98,7 +106,23 @@ def run_import(args) -> int:
 def run_export(args) -> int:
     from tqdm import tqdm
 
-    if args.format == "pbc":
+    if args.format == "effort":
+        from pathlib import Path
+
+        from annotator.export import export_effort
+        from dataprep.errors import LinecorrError
+
+        if Path(args.out).exists() and not args.overwrite:
+            raise LinecorrError("output already exists; pass --overwrite to replace it", args.out)
+        print(f"wrote {export_effort(args.dataset, args.out)}")
+        return 0
+    if args.format == "eval":
+        from annotator.export import export_eval as _export_eval
+
+        def do_export(dataset, out, overwrite, progress):
+            return _export_eval(dataset, out, statuses=args.status or ("accepted",), overwrite=overwrite,
+                                progress=progress)
+    elif args.format == "pbc":
         from dataprep.importers.pbc import export_pbc as do_export
     else:
         from dataprep.importers.animerun import export_animerun as do_export

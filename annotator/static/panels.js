@@ -1,0 +1,78 @@
+// Side panels: the queue (pairs with status and filters), the history (every version, restorable) and
+// the help overlay listing every shortcut.
+
+import { getJSON } from "./api.js";
+import { KEYS } from "./input.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+export class Panels {
+  constructor(app) {
+    this.app = app;
+    $("#f-status").addEventListener("change", () => this.refreshQueue());
+    $("#f-clip").addEventListener("input", () => this.refreshQueue());
+    const help = $("#help-keys");
+    for (const [k, , text] of KEYS) {
+      const tr = document.createElement("tr");
+      tr.innerHTML = `<td><kbd></kbd></td><td></td>`;
+      tr.querySelector("kbd").textContent = k;
+      tr.lastChild.textContent = text;
+      help.append(tr);
+    }
+  }
+
+  toggle(name) {
+    const el = $(`#${name}`);
+    const show = el.hidden;
+    this.closeAll();
+    el.hidden = !show;
+    if (show && name === "queue") this.refreshQueue();
+    if (show && name === "history") this.refreshHistory();
+  }
+  closeAll() { for (const n of ["queue", "history", "help"]) $(`#${n}`).hidden = true; }
+  refresh() { if (!$("#queue").hidden) this.refreshQueue(); if (!$("#history").hidden) this.refreshHistory(); }
+
+  async refreshQueue() {
+    const status = $("#f-status").value, clip = $("#f-clip").value.trim();
+    const q = (await getJSON(`/api/pairs${status ? `?status=${status}` : ""}`)).pairs.filter((p) => !clip || p.id.includes(clip));
+    const ol = $("#queue-list");
+    ol.replaceChildren(...q.map((p) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = `#pair=${p.id}`; a.textContent = p.id;
+      const b = document.createElement("span");
+      b.className = `badge ${p.status}`; b.textContent = p.status.replace("_", " ");
+      li.append(a, " ", b);
+      if (p.id === this.app.pid) li.className = "current";
+      if (p.comment) li.title = p.comment;
+      return li;
+    }));
+    $("#queue-count").textContent = `${q.length} pairs`;
+  }
+
+  async openNextTodo() {
+    const q = (await getJSON("/api/pairs")).pairs;
+    const i = q.findIndex((p) => p.id === this.app.pid);
+    const rest = [...q.slice(i + 1), ...q.slice(0, Math.max(0, i))];
+    const next = rest.find((p) => p.status === "todo" || p.status === "in_progress");
+    if (next) location.hash = `pair=${next.id}`; else this.app.message("no pair left to do");
+  }
+
+  async refreshHistory() {
+    if ($("#history").hidden || !this.app.pid) return;
+    const vs = (await getJSON(`/api/pair/${this.app.pid}/history`)).versions;
+    const cur = this.app.st.view.version;
+    $("#history-list").replaceChildren(...vs.map((v) => {
+      const li = document.createElement("li");
+      li.textContent = `v${v.version} ${v.kind} · ${v.status}${v.time ? " · " + v.time.slice(11, 19) : ""} `;
+      if (v.version === cur) li.className = "current";
+      else {
+        const b = document.createElement("button");
+        b.textContent = "restore";
+        b.onclick = () => this.app.write("restore", { version: v.version });
+        li.append(b);
+      }
+      return li;
+    }));
+  }
+}

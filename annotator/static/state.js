@@ -1,0 +1,122 @@
+// The pair being corrected, as the page holds it: the server's view of the pair, the two decoded label
+// maps, the match index and the overlay colour tables. Local match edits (assign, remove, no-match)
+// are applied here at once, mirroring annotator/ops.py, and replaced by the server's answer.
+
+import { loadSegMap, applyPatch, Segments } from "./segmap.js";
+import { groupColor, rgba } from "./view.js";
+
+export const SIDES = ["a", "b"];
+export const other = (side) => (side === "a" ? "b" : "a");
+const NO_MATCH = rgba(230, 40, 40, 150);
+const OVERLAY_ALPHA = 120;
+
+export class PairState {
+  constructor(view) {
+    this.view = view; this.maps = {}; this.segs = {}; this.luts = { a: new Uint32Array(1), b: new Uint32Array(1) };
+    this.index();
+  }
+
+  static async load(view) {
+    const st = new PairState(view);
+    await Promise.all(SIDES.map(async (s) => {
+      const f = view.frames[s];
+      st.maps[s] = await loadSegMap(view.clip, f.id, f.version);
+      st.segs[s] = new Segments(f.segments);
+    }));
+    return st;
+  }
+
+  get version() { return this.view.version; }
+  frame(side) { return this.view.frames[side]; }
+
+  /** Match index: side -> Map(id -> Set(ids of the other frame)). */
+  index() {
+    const ma = new Map(), mb = new Map();
+    for (const [a, b] of this.view.matches) {
+      if (!ma.has(a)) ma.set(a, new Set()); ma.get(a).add(b);
+      if (!mb.has(b)) mb.set(b, new Set()); mb.get(b).add(a);
+    }
+    this.matchOf = { a: ma, b: mb };
+    this.unmatched = { a: new Set(this.view.unmatched_a), b: new Set(this.view.unmatched_b) };
+  }
+
+  matchesOf(side, id) { return this.matchOf[side].get(id) || new Set(); }
+
+  /** Recompute both colour tables; returns {side: [changed ids]} against the previous tables. */
+  recolor() {
+    // Connected components of the match graph; each group's colour comes from its smallest A id.
+    const seed = { a: new Map(), b: new Map() };
+    const seen = new Set();
+    for (const a of [...this.matchOf.a.keys()].sort((x, y) => x - y)) {
+      if (seen.has(`a${a}`)) continue;
+      const stack = [["a", a]];
+      seen.add(`a${a}`);
+      while (stack.length) {
+        const [s, id] = stack.pop();
+        seed[s].set(id, a);
+        for (const o of this.matchesOf(s, id)) {
+          const k = `${other(s)}${o}`;
+          if (!seen.has(k)) { seen.add(k); stack.push([other(s), o]); }
+        }
+      }
+    }
+    const changed = {};
+    for (const s of SIDES) {
+      const segs = this.segs[s];
+      const n = Math.max(segs.maxId, this.maps[s] ? 0 : 0) + 1;
+      const lut = new Uint32Array(n);
+      for (const [id, sd] of seed[s]) if (id < n) lut[id] = groupColor(sd, OVERLAY_ALPHA);
+      for (const id of this.unmatched[s]) if (id < n) lut[id] = NO_MATCH;
+      const old = this.luts[s];
+      changed[s] = segs.t.ids.filter((id) => (id < old.length ? old[id] : 0) !== lut[id]);
+      this.luts[s] = lut;
+    }
+    return changed;
+  }
+
+  /** Apply a match operation locally (same rules as annotator/ops.py) for an instant repaint. */
+  applyLocal(op) {
+    const v = this.view;
+    const key = (s, id, o) => (s === "a" ? [id, o] : [o, id]);
+    const touches = (m, s, id) => m[s === "a" ? 0 : 1] === id;
+    let ua = new Set(v.unmatched_a), ub = new Set(v.unmatched_b);
+    const mine = op.side === "a" ? ua : ub, theirs = op.side === "a" ? ub : ua;
+    if (op.kind === "assign") {
+      const add = op.targets.map((t) => [...key(op.side, op.seg, t), "manual", 1.0]);
+      const addKeys = new Set(add.map((m) => `${m[0]},${m[1]}`));
+      v.matches = v.matches.filter((m) => !(op.replace && touches(m, op.side, op.seg)) && !addKeys.has(`${m[0]},${m[1]}`)).concat(add);
+      mine.delete(op.seg); op.targets.forEach((t) => theirs.delete(t));
+    } else if (op.kind === "unassign") {
+      const drop = op.targets ? new Set(op.targets) : null;
+      const o = op.side === "a" ? 1 : 0;
+      v.matches = v.matches.filter((m) => !(touches(m, op.side, op.seg) && (!drop || drop.has(m[o]))));
+      if (!op.targets) mine.delete(op.seg);
+    } else if (op.kind === "no_match") {
+      v.matches = v.matches.filter((m) => !touches(m, op.side, op.seg));
+      mine.add(op.seg);
+    } else return;
+    v.unmatched_a = [...ua]; v.unmatched_b = [...ub];
+    this.index();
+  }
+
+  /** Take the server's answer to a write: new view, label map patches. Returns boxes to repaint. */
+  async applyServer(resp) {
+    const boxes = { a: [], b: [] };
+    for (const [side, patch] of Object.entries(resp.patches || {})) {
+      await applyPatch(this.maps[side], patch);
+      boxes[side].push(patch.bbox);
+    }
+    this.view = resp.pair;
+    for (const s of SIDES) this.segs[s] = new Segments(this.view.frames[s].segments);
+    this.index();
+    return boxes;
+  }
+}
+
+/** Union of boxes [x, y, w, h] (null for none). */
+export function unionBox(boxes) {
+  if (!boxes.length) return null;
+  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  for (const [x, y, w, h] of boxes) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x + w); y1 = Math.max(y1, y + h); }
+  return [x0, y0, x1 - x0, y1 - y0];
+}

@@ -1,0 +1,501 @@
+"""The annotation state of a dataset: current pairs and frames, operations, undo/redo, restore.
+
+Frames can belong to several pairs (``0000__0001`` and ``0001__0002`` share frame ``0001``). A
+segment edit is therefore made on the *frame*: the frame gets a new version of its label map and
+segment table, and every pair showing that frame gets a new version whose matches are rewritten
+through :func:`annotator.ops.lineage` (merged segments pass their matches to the merged one,
+split pieces inherit their parent's). A pair's version thus changes whenever anything it shows
+changes, which is what conflict detection compares.
+
+Every write names the pair version it was based on; a different current version raises
+:class:`ConflictError` (HTTP 409) instead of overwriting. Undo restores the versions an operation
+replaced, but only while everything that operation wrote is still current (otherwise 409, naming
+what changed since), so an undo never throws away later work.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from annotator import ops
+from annotator.args import arg, int_list, is_int, num, points, side_of
+from annotator.history import ANNOTATIONS, ClipStore, Transaction, now, store_lock
+from annotator.tables import update_table
+from dataprep.errors import FormatError, LinecorrError
+from dataprep.format import images, layout
+from dataprep.format.dataset import Dataset, read_json
+from dataprep.format.schema import ClipInfo, parse_pair_id
+from dataprep.format.segtable import SegmentTable
+from dataprep.segment.ink import ink_masks
+
+
+class ConflictError(LinecorrError):
+    """The pair changed on the server since the client loaded it (HTTP 409)."""
+
+
+class NotFoundError(LinecorrError):
+    """No such pair, frame or version (HTTP 404)."""
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def get_or(self, key, make: Callable[[], Any]):
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        val = make()
+        with self.lock:
+            self[key] = val
+            while len(self) > self.size:
+                self.popitem(last=False)
+        return val
+
+
+def ids_png(seg: np.ndarray) -> bytes:
+    """``(H, W)`` ids as an RGB PNG, id = R·256² + G·256 + B: what the browser decodes for hit-testing."""
+    rgb = images.encode_rgb_ids(seg)
+    ok, buf = cv2.imencode(".png", rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover - OpenCV fails only on absurd sizes
+        raise LinecorrError("cannot encode the label map as PNG")
+    return buf.tobytes()
+
+
+class Workspace:
+    """The annotation state of one dataset (``<dataset>/annotations/``).
+
+    Args:
+        root: the dataset folder.
+        split: restrict the queue to the pairs of this split (None = every pair).
+    """
+
+    def __init__(self, root: str | Path, split: str | None = None) -> None:
+        self.ds = Dataset.open(root)
+        self.root = self.ds.root
+        self.ann = self.root / ANNOTATIONS
+        self.split = split
+        self.pair_ids = self.ds.pair_ids(split)
+        self._clip_pairs: dict[str, list[str]] = {}
+        for pid in self.ds.pair_ids():
+            clip, fa, fb = parse_pair_id(pid)
+            self._clip_pairs.setdefault(clip, []).append(f"{fa}__{fb}")
+        self._known = set(self.pair_ids)
+        self._clips: dict[str, ClipInfo] = {}
+        self._segs = _LRU(24)  # (clip, frame, v) -> (H, W) int32; a 1024² map is 4 MB
+        self._tables = _LRU(512)  # (clip, frame, v) -> SegmentTable
+        self._snaps = _LRU(8192)  # (clip, name, v) -> snapshot dict (small)
+        self._images = _LRU(6)  # (clip, frame) -> (color, alpha, labels, ink)
+        self._png = _LRU(16)  # (clip, frame, v) -> RGB id PNG bytes
+        self._pending: list = []  # maps and tables of the operation being committed
+
+    # ---- identifiers --------------------------------------------------------------------------
+    def check_pair(self, pid: str) -> tuple[str, str, str, str]:
+        """``(clip, frame_a, frame_b, name)`` of a pair id of this workspace, else NotFoundError."""
+        clip, fa, fb = parse_pair_id(pid)
+        if pid not in self._known:
+            raise NotFoundError(f"no pair {pid!r} in this dataset" + (f" (split {self.split})" if self.split else ""))
+        return clip, fa, fb, f"{fa}__{fb}"
+
+    def clip(self, clip: str) -> ClipInfo:
+        if clip not in self._clips:
+            self._clips[clip] = self.ds.clip(clip)
+        return self._clips[clip]
+
+    def check_frame(self, clip: str, frame: str) -> None:
+        if clip not in self._clip_pairs or frame not in self.clip(clip).frames:
+            raise NotFoundError(f"no frame {clip}/{frame} in this dataset")
+
+    def store(self, clip: str) -> ClipStore:
+        return ClipStore(self.ann, clip)
+
+    # ---- reading state --------------------------------------------------------------------------
+    def frame_version(self, clip: str, frame: str) -> int:
+        return int(self.store(clip).head()["frames"].get(frame, 0))
+
+    def seg(self, clip: str, frame: str, v: int) -> np.ndarray:
+        """``(H, W) int32`` label map of a frame at version ``v`` (0 = the dataset's)."""
+        def load():
+            if v == 0:
+                return self.ds.load_seg(clip, frame)
+            p = self.store(clip).frame_png(frame, v)
+            if not p.is_file():
+                raise NotFoundError(f"frame {clip}/{frame} has no version {v}")
+            return images.read_ids(p)
+        return self._segs.get_or((clip, frame, v), load)
+
+    def table(self, clip: str, frame: str, v: int) -> SegmentTable:
+        def load():
+            if v == 0:
+                return self.ds.load_segments(clip, frame)
+            p = self.store(clip).frame_table(frame, v)
+            return SegmentTable.from_json(read_json(p), p)
+        return self._tables.get_or((clip, frame, v), load)
+
+    def frame_source(self, clip: str, frame: str, v: int) -> tuple[Path, Path]:
+        """Files (label map PNG, segment table JSON) of a frame version."""
+        if v == 0:
+            return self.ds.path(clip, layout.SEG, frame), self.ds.path(clip, layout.SEGMENTS, frame)
+        st = self.store(clip)
+        return st.frame_png(frame, v), st.frame_table(frame, v)
+
+    def frame_images(self, clip: str, frame: str) -> tuple:
+        """``(color, alpha, pixel labels, ink)`` of a frame (None where the clip has none)."""
+        def load():
+            f = self.ds.load_frame(clip, frame, self.clip(clip))
+            # the raw line image keeps PBC's coloured shading lines, except LA, which ink_masks does not take
+            raw = f.line if f.line_raw.ndim == 3 and f.line_raw.shape[2] == 2 else f.line_raw
+            return f.color, f.alpha, f.labels, ink_masks(raw).ink
+        return self._images.get_or((clip, frame), load)
+
+    def snapshot(self, clip: str, name: str, v: int) -> dict:
+        """Pair ``name`` of ``clip`` at version ``v``: state, frame ids and versions, undo/redo stacks."""
+        def load():
+            if v == 0:
+                pair = self.ds.load_pair(f"{clip}/{name}")
+                st = ops.normalise(ops.PairState(
+                    tuple((m.a, m.b, m.source, float(m.confidence)) for m in pair.matches),
+                    tuple(pair.unmatched_a), tuple(pair.unmatched_b), pair.status, pair.comment))
+                return {"pair": pair.id, "frame_ids": {"a": pair.frame_a, "b": pair.frame_b},
+                        "frames": {"a": 0, "b": 0}, "state": st.to_json(), "undo": [], "redo": [],
+                        "version": 0, "op": None}
+            p = self.store(clip).pair_file(name, v)
+            if not p.is_file():
+                raise NotFoundError(f"pair {clip}/{name} has no version {v}")
+            return read_json(p)
+        return self._snaps.get_or((clip, name, v), load)
+
+    def current(self, pid: str) -> dict:
+        clip, _, _, name = self.check_pair(pid)
+        return self.snapshot(clip, name, int(self.store(clip).head()["pairs"].get(name, 0)))
+
+    def _current_in(self, tx: Transaction, clip: str, name: str) -> dict:
+        return self.snapshot(clip, name, tx.version(f"pair:{name}"))
+
+    # ---- views for the browser --------------------------------------------------------------------
+    def view(self, pid: str, snap: dict | None = None) -> dict:
+        """Everything the pair page needs, except the images (fetched by URL, cached by version)."""
+        clip, fa, fb, _ = self.check_pair(pid)
+        snap = snap or self.current(pid)
+        info = self.clip(clip)
+        frames = {}
+        for side, fid in snap["frame_ids"].items():
+            v = int(snap["frames"][side])
+            t = self.table(clip, fid, v)
+            frames[side] = {"id": fid, "version": v, "width": info.width, "height": info.height,
+                            "has_color": info.has_color, "segments": _table_json(t)}
+        undo_kind = self._op_kind(clip, snap["undo"][-1]) if snap["undo"] else None
+        redo_kind = self._op_kind(clip, snap["redo"][-1]) if snap["redo"] else None
+        i = self.pair_ids.index(pid)
+        return {"id": pid, "clip": clip, "frame_a": fa, "frame_b": fb, "version": snap["version"],
+                **snap["state"], "frames": frames, "can_undo": bool(snap["undo"]), "can_redo": bool(snap["redo"]),
+                "undo_kind": undo_kind, "redo_kind": redo_kind,
+                "prev": self.pair_ids[i - 1] if i > 0 else None,
+                "next": self.pair_ids[i + 1] if i + 1 < len(self.pair_ids) else None}
+
+    def _op_kind(self, clip: str, seq: int) -> str:
+        rec = self.store(clip).read_op(seq)
+        if rec["kind"] in ("undo", "redo"):
+            return self._op_kind(clip, rec["args"]["of"])
+        return rec["kind"]
+
+    def seg_png(self, clip: str, frame: str, v: int) -> bytes:
+        self.check_frame(clip, frame)
+        if v > self.frame_version(clip, frame):  # never serve (or cache) a version that is not committed
+            raise NotFoundError(f"frame {clip}/{frame} has no version {v}")
+        return self._png.get_or((clip, frame, v), lambda: ids_png(self.seg(clip, frame, v)))
+
+    def image_path(self, clip: str, frame: str, kind: str) -> Path:
+        """Path of the line or color image of a frame (inside the dataset, or NotFoundError)."""
+        self.check_frame(clip, frame)
+        if kind not in (layout.LINE, layout.COLOR):
+            raise NotFoundError(f"no image kind {kind!r} (line or color)")
+        p = self.ds.path(clip, kind, frame)
+        if not p.is_file():
+            raise NotFoundError(f"frame {clip}/{frame} has no {kind} image")
+        return p
+
+    def queue(self, status: str | None = None, clip: str | None = None) -> list[dict]:
+        """Every pair with its status and version, optionally filtered."""
+        out = []
+        heads: dict[str, dict] = {}
+        for pid in self.pair_ids:
+            c, fa, fb = parse_pair_id(pid)
+            if clip and c != clip:
+                continue
+            head = heads.setdefault(c, self.store(c).head())
+            name = f"{fa}__{fb}"
+            snap = self.snapshot(c, name, int(head["pairs"].get(name, 0)))
+            st = snap["state"]
+            if status and st["status"] != status:
+                continue
+            out.append({"id": pid, "status": st["status"], "version": snap["version"], "comment": st["comment"],
+                        "matches": len(st["matches"])})
+        return out
+
+    def history(self, pid: str) -> list[dict]:
+        """Every stored version of a pair, newest first: version, time, the operation that made it."""
+        clip, _, _, name = self.check_pair(pid)
+        st = self.store(clip)
+        out = [{"version": 0, "time": None, "kind": "original", "status": self.snapshot(clip, name, 0)["state"]["status"]}]
+        for v in st.pair_versions(name):
+            snap = self.snapshot(clip, name, v)
+            rec = st.read_op(snap["op"]) if st.op_file(snap["op"]).is_file() else {}
+            kind = rec.get("kind", "?")
+            if rec and rec.get("pair") != name:  # a segment edit made through another pair of the frame
+                kind = f"{kind} in {rec.get('pair')}"
+            out.append({"version": v, "time": rec.get("time"), "kind": kind, "status": snap["state"]["status"]})
+        return out[::-1]
+
+    # ---- writing ------------------------------------------------------------------------------
+    def apply(self, pid: str, base: int, op: dict) -> dict:
+        """Apply one operation (see :data:`OPS`) to pair ``pid`` at version ``base``.
+
+        Returns:
+            ``{"pair": view, "patches": {side: {bbox, png}}}``: the new view, and for each frame
+            whose label map changed the changed box as an RGB id PNG (base64).
+        """
+        if not isinstance(op, dict) or not isinstance(op.get("kind"), str):
+            raise ops.OpError("op must be an object with a 'kind'")
+        kind = op["kind"]
+        if kind in MATCH_OPS:
+            return self._transact(pid, base, kind, op, lambda tx, snap, clip, name: self._match_op(
+                tx, snap, clip, name, kind, op))
+        if kind in FRAME_OPS:
+            return self._transact(pid, base, kind, op, lambda tx, snap, clip, name: self._frame_op(
+                tx, snap, clip, name, kind, op))
+        raise ops.OpError(f"unknown op kind {kind!r} (one of {', '.join(MATCH_OPS + FRAME_OPS)})")
+
+    def undo(self, pid: str, base: int) -> dict:
+        """Undo the pair's last operation (a new version equal to the one before it)."""
+        return self._transact(pid, base, "undo", {}, lambda tx, snap, clip, name: self._invert(
+            tx, snap, clip, name, "undo"))
+
+    def redo(self, pid: str, base: int) -> dict:
+        """Redo the pair's last undone operation."""
+        return self._transact(pid, base, "redo", {}, lambda tx, snap, clip, name: self._invert(
+            tx, snap, clip, name, "redo"))
+
+    def restore(self, pid: str, base: int, version: int) -> dict:
+        """Make version ``version`` of the pair (its matches and both frames) current again (undoable)."""
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise ops.OpError("version must be a non-negative integer")
+        return self._transact(pid, base, "restore", {"version": version}, lambda tx, snap, clip, name:
+                              self._restore(tx, snap, clip, name, version))
+
+    def _transact(self, pid: str, base: Any, kind: str, args: dict, body) -> dict:
+        clip, _, _, name = self.check_pair(pid)
+        if not isinstance(base, int) or isinstance(base, bool):
+            raise ops.OpError("'base' must be the integer pair version the edit was made on")
+        with store_lock(self.ann):
+            tx = Transaction(self.store(clip), kind, name, {k: v for k, v in args.items() if k != "kind"})
+            snap = self._current_in(tx, clip, name)
+            if snap["version"] != base:
+                raise ConflictError(f"pair {pid} changed on the server (now version {snap['version']}, "
+                                    f"this page has version {base}): reload the pair to see the current state")
+            self._pending = []
+            body(tx, snap, clip, name)
+            tx.commit()
+            for key, seg, table in self._pending:
+                self._segs.get_or(key, lambda s=seg: s)
+                self._tables.get_or(key, lambda t=table: t)
+            new = self._current_in(tx, clip, name)
+        return {"pair": self.view(pid, new), "patches": self._patches(clip, snap, new)}
+
+    def _patches(self, clip: str, old: dict, new: dict) -> dict:
+        out = {}
+        for side, fid in new["frame_ids"].items():
+            va, vb = int(old["frames"][side]), int(new["frames"][side])
+            if va == vb:
+                continue
+            a, b = self.seg(clip, fid, va), self.seg(clip, fid, vb)
+            box = ops.changed_bbox(a, b)
+            if box is None:
+                continue
+            x, y, w, h = box
+            out[side] = {"version": vb, "bbox": [x, y, w, h],
+                         "png": base64.b64encode(ids_png(b[y:y + h, x:x + w])).decode("ascii")}
+        return out
+
+    def _next_snap(self, snap: dict, state: ops.PairState | dict, acting: bool, tx: Transaction,
+                   mark_started: bool = True) -> dict:
+        st = state.to_json() if isinstance(state, ops.PairState) else state
+        if acting and mark_started and st["status"] == "todo":
+            st = {**st, "status": "in_progress"}  # the first edit starts the pair
+        new = {"pair": snap["pair"], "frame_ids": snap["frame_ids"], "state": st,
+               "undo": list(snap["undo"]), "redo": list(snap["redo"]), "time": now()}
+        if acting:
+            new["undo"].append(tx.seq)
+            new["redo"] = []
+        return new
+
+    def _match_op(self, tx: Transaction, snap: dict, clip: str, name: str, kind: str, op: dict) -> None:
+        st = ops.PairState.from_json(snap["state"])
+        if kind == "status":
+            status = arg(op, "status", str)
+            comment = op.get("comment")
+            if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
+                raise ops.OpError("'comment' must be a string of at most 5000 characters")
+            new = ops.set_status(st, status, comment)
+            tx.set_pair(name, self._next_snap(snap, new, True, tx, mark_started=False))
+            return
+        side = side_of(op)
+        seg = arg(op, "seg", int)
+        ids_here = self._ids(tx, clip, snap, side)
+        if seg not in ids_here:
+            raise ops.OpError(f"segment {seg} does not exist in frame {snap['frame_ids'][side]}")
+        if kind == "assign":
+            targets = int_list(op, "targets")
+            other = self._ids(tx, clip, snap, "b" if side == "a" else "a")
+            bad = [t for t in targets if t not in other]
+            if bad:
+                raise ops.OpError(f"segment {bad[0]} does not exist in the other frame")
+            replace_existing = op.get("replace", True)
+            if not isinstance(replace_existing, bool):
+                raise ops.OpError("'replace' must be true or false")
+            new = ops.assign(st, side, seg, targets, replace_existing)
+        elif kind == "unassign":
+            targets = int_list(op, "targets") if op.get("targets") is not None else None
+            new = ops.unassign(st, side, seg, targets)
+        else:  # no_match
+            new = ops.no_match(st, side, seg)
+        tx.set_pair(name, self._next_snap(snap, new, True, tx))
+
+    def _ids(self, tx: Transaction, clip: str, snap: dict, side: str) -> set[int]:
+        fid = snap["frame_ids"][side]
+        return set(self.table(clip, fid, tx.version(f"frame:{fid}")).ids.tolist())
+
+    def _frame_op(self, tx: Transaction, snap: dict, clip: str, name: str, kind: str, op: dict) -> None:
+        side = side_of(op)
+        fid = snap["frame_ids"][side]
+        v = tx.version(f"frame:{fid}")
+        old = self.seg(clip, fid, v)
+        if kind == "merge":
+            edit = ops.merge(old, int_list(op, "ids"))
+        elif kind == "split":
+            seg_id = op.get("seg")
+            if seg_id is not None and not is_int(seg_id):
+                raise ops.OpError("'seg' must be an integer segment id or null")
+            edit = ops.split(old, seg_id, points(op), num(op, "width", 1.0))
+        elif kind == "bucket":
+            edit = ops.bucket(old, self.frame_images(clip, fid)[3], arg(op, "x", int), arg(op, "y", int),
+                              num(op, "radius", 2.0))
+        elif kind == "brush":
+            edit = ops.brush(old, points(op), num(op, "width", 2.0))
+        else:  # erase
+            edit = ops.erase(old, points(op), num(op, "width", 4.0))
+        self._set_frame(tx, clip, fid, old, edit.seg, edit.bbox, acting=(name, snap))
+
+    def _set_frame(self, tx: Transaction, clip: str, fid: str, old: np.ndarray, new: np.ndarray,
+                   bbox: tuple, acting: tuple[str, dict] | None, copy_from: tuple[int, Path] | None = None,
+                   pair_states: dict | None = None) -> None:
+        """Store a frame's new map and rewrite the matches of every pair showing the frame."""
+        lin = ops.lineage(old, new, bbox)
+        if copy_from is not None:
+            vsrc, _ = copy_from
+            table = self.table(clip, fid, vsrc)
+        else:
+            color, alpha, labels, _ = self.frame_images(clip, fid)
+            table = update_table(self.table(clip, fid, tx.version(f"frame:{fid}")), old, new, bbox, lin,
+                                 color, alpha, labels)
+        png = copy_from[1] if copy_from is not None else None
+        v = tx.set_frame(fid, None if png else new, table.to_json(fid), copy_from=png)
+        self._pending.append(((clip, fid, v), new, table))  # cached once committed
+        present = set(table.ids.tolist())
+        pair_states = pair_states if pair_states is not None else {}
+        for other in self._clip_pairs[clip]:
+            fa, _, fb = other.partition("__")
+            if fid not in (fa, fb):
+                continue
+            cur = pair_states.get(other) or self._current_in(tx, clip, other)
+            st = ops.PairState.from_json(cur["state"])
+            for side, f in (("a", fa), ("b", fb)):
+                if f == fid:
+                    st = ops.remap_side(st, side, lin, present)
+            is_acting = acting is not None and other == acting[0]
+            base = acting[1] if is_acting else cur
+            nxt = self._next_snap(base, st, is_acting, tx)  # the acting pair's stacks: from its snapshot
+            pair_states[other] = nxt
+            tx.set_pair(other, nxt)
+
+    def _invert(self, tx: Transaction, snap: dict, clip: str, name: str, which: str) -> None:
+        stack = snap["undo"] if which == "undo" else snap["redo"]
+        if not stack:
+            raise ops.OpError(f"nothing to {which} in this pair")
+        store = self.store(clip)
+        rec = store.read_op(stack[-1])
+        tx.args = {"of": rec["seq"]}
+        for item, v in rec["after"].items():
+            if not self._unchanged(tx, clip, item, v):
+                kind, _, key = item.partition(":")
+                raise ConflictError(f"cannot {which} '{self._op_kind(clip, rec['seq'])}': {kind} {clip}/{key} was "
+                                    f"changed later (now version {tx.version(item)}); {which} that change first")
+        for item, v in rec["before"].items():
+            kind, _, key = item.partition(":")
+            if kind == "frame":
+                png, table_path = self.frame_source(clip, key, v)
+                tx.set_frame(key, None, read_json(table_path), copy_from=png)
+        for item, v in rec["before"].items():
+            kind, _, key = item.partition(":")
+            if kind != "pair":
+                continue
+            old = self.snapshot(clip, key, v)
+            cur = self._current_in(tx, clip, key)
+            new = {"pair": cur["pair"], "frame_ids": cur["frame_ids"], "state": old["state"],
+                   "undo": list(cur["undo"]), "redo": list(cur["redo"]), "time": now()}
+            if key == name:
+                if which == "undo":
+                    new["undo"], new["redo"] = new["undo"][:-1], new["redo"] + [tx.seq]
+                else:
+                    new["redo"], new["undo"] = new["redo"][:-1], new["undo"] + [tx.seq]
+            tx.set_pair(key, new)
+
+    def _unchanged(self, tx: Transaction, clip: str, item: str, v: int) -> bool:
+        """Whether ``item`` still holds what version ``v`` held (a later undo may have made an equal copy)."""
+        cur = tx.version(item)
+        if cur == v:
+            return True
+        kind, _, key = item.partition(":")
+        if kind == "frame":
+            return bool(np.array_equal(self.seg(clip, key, cur), self.seg(clip, key, v)))
+        return self.snapshot(clip, key, cur)["state"] == self.snapshot(clip, key, v)["state"]
+
+    def _restore(self, tx: Transaction, snap: dict, clip: str, name: str, version: int) -> None:
+        target = self.snapshot(clip, name, version)
+        states: dict[str, dict] = {}
+        for side, fid in snap["frame_ids"].items():
+            vc, vt = tx.version(f"frame:{fid}"), int(target["frames"][side])
+            if vc == vt:
+                continue
+            old, new = self.seg(clip, fid, vc), self.seg(clip, fid, vt)
+            box = ops.changed_bbox(old, new)
+            png, _ = self.frame_source(clip, fid, vt)
+            self._set_frame(tx, clip, fid, old, new, box or (0, 0, 1, 1), None, copy_from=(vt, png),
+                            pair_states=states)
+        new = {"pair": snap["pair"], "frame_ids": snap["frame_ids"], "state": target["state"],
+               "undo": list(snap["undo"]) + [tx.seq], "redo": [], "time": now()}
+        tx.set_pair(name, new)
+
+
+def _table_json(t: SegmentTable) -> dict:
+    return {"ids": t.ids.tolist(), "area": t.area.tolist(), "bbox": t.bbox.tolist(),
+            "centroid": np.round(t.centroid, 1).tolist(), "label": t.label.tolist(),
+            "color": None if t.color is None else t.color[:, :3].tolist()}
+
+
+MATCH_OPS = ("assign", "unassign", "no_match", "status")
+FRAME_OPS = ("merge", "split", "bucket", "brush", "erase")
+
+
+__all__ = ["ConflictError", "FormatError", "NotFoundError", "Workspace", "ids_png"]

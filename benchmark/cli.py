@@ -14,7 +14,8 @@ def register_train(sub, name: str) -> None:
         "  linecorr train patch-vit --config tiny --dataset data/synth --out runs/vit_tiny\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
-    p.add_argument("model", choices=["ant", "patch-vit"], help="model to train (patch-vit: region correspondence from raw line art, docs/PATCH_VIT.md)")
+    p.add_argument("model", choices=["ant", "patch-vit"],
+                   help="model to train (patch-vit: region correspondence from raw line art, docs/PATCH_VIT.md)")
     p.add_argument("--config", default="tiny",
                    help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
                         "(which may start from a preset with `preset: tiny`); default tiny")
@@ -67,7 +68,7 @@ def _run_train_vit(args) -> int:
         cfg = load_config(VitTrainConfig, None, args.overrides, base=base)
     else:
         cfg = load_vit_config(args.config, args.overrides)
-    last = train_patch_vit(cfg, args.dataset, args.out, resume=args.resume)
+    last = train_patch_vit(cfg, _dataset_arg(args), args.out, resume=args.resume)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {last}")
         best = Path(args.out) / "best.safetensors"

@@ -11,6 +11,7 @@ import os
 #: model name -> "module:class" with a ``from_checkpoint(path, device)`` constructor.
 MODELS: dict[str, str] = {
     "ant": "benchmark.models.ant.matcher:AntMatcher",
+    "patch-vit": "benchmark.models.vit.matcher:PatchVitMatcher",
 }
 
 

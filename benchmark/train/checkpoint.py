@@ -29,14 +29,18 @@ FORMAT = "linecorr-ant"
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, cfg: TrainConfig, step: int,
                     optimizer: torch.optim.Optimizer | None = None, scaler_state: dict | None = None,
-                    best: float = float("nan")) -> Path:
-    """Write a checkpoint atomically (temp file + rename); returns its path."""
+                    best: float = float("nan"), fmt: str = FORMAT) -> Path:
+    """Write a checkpoint atomically (temp file + rename); returns its path.
+
+    ``fmt`` names the model family in the metadata (``linecorr-ant``; the patch-ViT writes
+    ``linecorr-patch-vit``), so one model's checkpoint is never loaded as another's.
+    """
     from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    meta = {"format": FORMAT, "config": json.dumps(config_dict(cfg)), "step": str(step), "best": repr(best),
+    meta = {"format": fmt, "config": json.dumps(config_dict(cfg)), "step": str(step), "best": repr(best),
             "scaler": json.dumps(scaler_state or {})}
     if optimizer is not None:
         sd = optimizer.state_dict()
@@ -53,8 +57,11 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, cfg: TrainC
     return path
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Tensors and metadata of a checkpoint (one-line errors for a missing or foreign file)."""
+def read_checkpoint(path: str | os.PathLike, fmt: str = FORMAT) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Tensors and metadata of a checkpoint (one-line errors for a missing or foreign file).
+
+    ``fmt``: the format the caller expects (see :func:`save_checkpoint`).
+    """
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
@@ -67,8 +74,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise LinecorrError(f"not a readable safetensors checkpoint ({type(e).__name__})", path) from None
-    if meta.get("format") != FORMAT:
-        raise LinecorrError(f"not an AnT checkpoint (format {meta.get('format')!r}, expected {FORMAT!r})", path)
+    if meta.get("format") != fmt:
+        what = "an AnT" if fmt == FORMAT else f"a {fmt}"
+        raise LinecorrError(f"not {what} checkpoint (format {meta.get('format')!r}, expected {fmt!r})", path)
     return tensors, meta
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from benchmark.models.ant.losses import LossOutput
-from benchmark.train.checkpoint import model_state, read_checkpoint, restore_optimizer, save_checkpoint
+from benchmark.train.checkpoint import FORMAT, model_state, read_checkpoint, restore_optimizer, save_checkpoint
 from benchmark.train.config import TrainConfig
 from benchmark.train.tb import EventWriter
 
@@ -116,6 +116,9 @@ class MetricsLog:
 class Trainer:
     """Runs the optimisation of one model; see the module docstring."""
 
+    #: ``format`` written into (and expected from) checkpoints; other models set their own.
+    checkpoint_format = FORMAT
+
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig, run_dir: str | os.PathLike,
                  loss_fn: Callable[[torch.nn.Module, dict], LossOutput],
                  evaluate: Callable[[torch.nn.Module], float] | None = None,
@@ -144,13 +147,14 @@ class Trainer:
     # ---- checkpoints ---------------------------------------------------------------------------
     def save(self, name: str) -> Path:
         return save_checkpoint(self.run_dir / name, self.model, self.cfg, self.step, self.opt,
-                               self.scaler.state_dict() if self.scaler.is_enabled() else {}, self.best)
+                               self.scaler.state_dict() if self.scaler.is_enabled() else {}, self.best,
+                               fmt=self.checkpoint_format)
 
     def resume(self, path: str | os.PathLike) -> None:
         """Restore weights, optimizer, schedule, step, best value and RNG from a checkpoint."""
         import json
 
-        tensors, meta = read_checkpoint(path)
+        tensors, meta = read_checkpoint(path, self.checkpoint_format)
         self.model.load_state_dict(model_state(tensors))
         restore_optimizer(self.opt, tensors, meta)
         self.step = int(meta.get("step", 0))

@@ -7,7 +7,8 @@ from dataprep.cli import add_command
 
 def register(sub, name: str) -> None:
     p = add_command(sub, name, "draw a pair side by side, matched segments in the same color, unmatched gray",
-                    "linecorr viz data/pbc CLIP/0000__0001 --ids --out pair.png", run)
+                    "linecorr viz data/pbc CLIP/0000__0001 --ids --out pair.png\n"
+                    "  linecorr viz data/synth CLIP/0000__0007 --regions runs/vit_tiny --out fig7.png", run)
     p.add_argument("dataset", help="dataset folder")
     p.add_argument("pair", nargs="?", help="pair id CLIP/FRAME_A__FRAME_B (see --list)")
     p.add_argument("--out", metavar="FILE.png", help="output PNG (default viz_<clip>_<frame_a>__<frame_b>.png here)")
@@ -16,6 +17,11 @@ def register(sub, name: str) -> None:
     p.add_argument("--ids", action="store_true", help="write segment ids (small frames are upscaled to fit them)")
     p.add_argument("--scale", type=int, default=0, help="integer upscaling (default: auto)")
     p.add_argument("--list", action="store_true", help="print the dataset's pair ids and exit")
+    p.add_argument("--regions", metavar="METHOD",
+                   help="instead, run a region method on the raw line art and draw its segmentation and matching "
+                        "(the patch-ViT paper's Figure 7): a patch-ViT checkpoint or run folder, or a region "
+                        "baseline (tb-nearest-aligned, tb-hungarian-features)")
+    p.add_argument("--device", default="cpu", help="device for --regions with a checkpoint (default cpu)")
 
 
 def run(args) -> int:
@@ -39,7 +45,12 @@ def run(args) -> int:
     out = Path(args.out or default_viz_name(args.pair))
     if out.suffix.lower() != ".png":
         raise LinecorrError("output must be a .png file", out)  # say so before the drawing work
-    img = draw_pair(ds, args.pair, VizConfig(background=args.background, show_ids=args.ids, scale=args.scale))
+    if args.regions:  # benchmark is imported only here: dataprep never depends on it at import time
+        from benchmark.models.vit.figure import draw_region_figure
+
+        img = draw_region_figure(ds, args.pair, args.regions, args.device)
+    else:
+        img = draw_pair(ds, args.pair, VizConfig(background=args.background, show_ids=args.ids, scale=args.scale))
     save_png(img, out)
     print(f"wrote {out}")
     return 0

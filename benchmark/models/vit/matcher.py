@@ -1,0 +1,176 @@
+"""The patch-ViT as a benchmark method: regions + region matches of a pair, or segment scores.
+
+- :meth:`PatchVitMatcher.predict` is the paper's full pipeline on raw line art: patch similarity S,
+  intra-image post-processing into regions (``postprocess``), eq.-5 region similarity and greedy
+  matching both ways (``region_match``). ``benchmark.region_score`` scores it at patch and region
+  level.
+- :meth:`PatchVitMatcher.match` puts the model on the standard *segment* protocol (next to AnT and
+  the baselines): with the GT segments given, the score of segment u of B for segment v of A is the
+  eq.-5 mean of the normalised patch similarity, each patch weighted by the share of the segment's
+  pixels inside it (so a segment smaller than a patch still gets a score).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from benchmark.models.vit.inputs import Letterbox, letterbox_for
+from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
+from benchmark.models.vit.postprocess import PostprocessConfig, regions_from_patches
+from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions, normalized_similarity
+from benchmark.region_score import RegionPrediction
+
+
+@dataclass
+class VitMatcherInfo:
+    """What ran (recorded as the method's params in predictions and results)."""
+
+    checkpoint: str = ""  # checkpoint file
+    preset: str = ""  # the training preset it started from
+    step: int = 0  # optimizer steps it was trained for
+    parameters: int = 0  # trainable parameters
+    dim: int = 0  # token width
+    depth: int = 0  # encoder layers
+    multiplex_layers: int = 0  # M
+    image_size: int = 0  # model input side (px)
+
+
+@dataclass
+class PairSimilarity:
+    """Model outputs for one pair (model resolution)."""
+
+    cos: np.ndarray  # (2N, 2N) float32 cosine matrix C
+    valid: np.ndarray  # (2N,) bool patches inside the frames (not letterbox padding)
+    line_a: np.ndarray  # (S, S) float32 model-resolution line image of A, 1 = paper
+    line_b: np.ndarray  # (S, S) float32 same for B
+    box_a: Letterbox  # how A sits in the input
+    box_b: Letterbox  # how B sits in the input
+
+
+class PatchVitMatcher:
+    """Region-wise correspondence from raw line art with a trained patch-ViT."""
+
+    name = "patch-vit"
+
+    def __init__(self, model: PatchViT, info: VitMatcherInfo | None = None, device: str | torch.device = "cpu",
+                 post: PostprocessConfig | None = None, match_cfg: RegionMatchConfig | None = None) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        mc = model.cfg
+        self.cfg = info or VitMatcherInfo(parameters=sum(p.numel() for p in model.parameters()), dim=mc.dim,
+                                          depth=mc.depth, multiplex_layers=mc.multiplex_layers,
+                                          image_size=mc.image_size)
+        self.post = post or PostprocessConfig()
+        self.match_cfg = match_cfg or RegionMatchConfig()
+        self.name = f"patch-vit-{self.cfg.preset}" if self.cfg.preset else "patch-vit"
+        self._cache: OrderedDict[tuple, PairSimilarity] = OrderedDict()
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> PatchVitMatcher:
+        """Load a checkpoint written by ``linecorr train patch-vit`` (any of last/best/step files)."""
+        from benchmark.train.vit import load_vit_model
+
+        model, cfg, meta = load_vit_model(path, device)
+        info = VitMatcherInfo(os.fspath(path), cfg.preset, int(meta.get("step", 0)),
+                              sum(p.numel() for p in model.parameters()), cfg.model.dim, cfg.model.depth,
+                              cfg.model.multiplex_layers, cfg.model.image_size)
+        return cls(model, info, device)
+
+    # ---- model -----------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def similarity(self, line_a: np.ndarray, line_b: np.ndarray) -> PairSimilarity:
+        """Cosine matrix of a pair of ``(H, W) uint8`` line images (0 = ink)."""
+        mc = self.model.cfg
+        box_a = letterbox_for(line_a.shape, mc.image_size, mc.patch_size)
+        box_b = letterbox_for(line_b.shape, mc.image_size, mc.patch_size)
+        la, lb = box_a.line(line_a), box_b.line(line_b)
+        va, vb = box_a.patch_valid(), box_b.patch_valid()
+        t = lambda x: torch.from_numpy(x)[None, None].to(self.device)
+        masks = {}
+        if not (va.all() and vb.all()):
+            masks = {"mask_a": torch.from_numpy(va)[None].to(self.device),
+                     "mask_b": torch.from_numpy(vb)[None].to(self.device)}
+        fa, fb = self.model(t(la), t(lb), **masks)
+        cos = cosine_matrix(fa, fb)[0].float().cpu().numpy()
+        return PairSimilarity(cos, np.concatenate([va, vb]), la, lb, box_a, box_b)
+
+    def _pair(self, fa, fb) -> PairSimilarity:
+        key = (getattr(fa, "clip", None), getattr(fa, "frame", None), getattr(fb, "clip", None),
+               getattr(fb, "frame", None), fa.line.shape, fb.line.shape)
+        if key[1] is not None and key in self._cache:  # predict() and match() on the same pair share one pass
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        out = self.similarity(fa.line, fb.line)
+        if key[1] is not None:
+            self._cache[key] = out
+            if len(self._cache) > 4:
+                self._cache.popitem(last=False)
+        return out
+
+    def paper_similarity(self, ps: PairSimilarity) -> np.ndarray:
+        """The paper's S ``(2N, 2N) float32``: row softmax of ``C / tau`` (padding columns 0)."""
+        cos = torch.from_numpy(ps.cos)[None]
+        s = similarity_matrix(cos, self.model.cfg.temperature, torch.from_numpy(ps.valid)[None])
+        return s[0].numpy()
+
+    # ---- the paper's pipeline ----------------------------------------------------------------------
+    def predict(self, fa, fb) -> RegionPrediction:
+        """Regions of both frames and their matches (frames: ``line (H, W) uint8`` is all that is read).
+
+        Returns:
+            :class:`~benchmark.region_score.RegionPrediction` with maps at the frames' own size.
+        """
+        ps = self._pair(fa, fb)
+        p = self.model.cfg.patch_size
+        n = ps.cos.shape[0] // 2
+        norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
+        ra = regions_from_patches(ps.line_a, norm[:n, :n], p, self.post, ps.valid[:n])
+        rb = regions_from_patches(ps.line_b, norm[n:, n:], p, self.post, ps.valid[n:])
+        matches, s_ab, _ = match_patch_regions(norm, ra.patch_region, rb.patch_region, self.match_cfg)
+        return RegionPrediction(
+            map_a=ps.box_a.to_frame(ra.regions), map_b=ps.box_b.to_frame(rb.regions), matches=matches,
+            similarity=self.paper_similarity(ps), image_size=self.model.cfg.image_size, patch_size=p,
+            extras={"clusters_a": ra.clusters, "clusters_b": rb.clusters, "patch_region_a": ra.patch_region,
+                    "patch_region_b": rb.patch_region, "region_similarity": s_ab})
+
+    # ---- the segment protocol -------------------------------------------------------------------------
+    def match(self, fa, fb) -> np.ndarray:
+        """Scores ``(N_b, N_a) float64`` for the GT segments of ``fb`` (rows) and ``fa`` (columns).
+
+        Args:
+            fa, fb: frames with ``line``, ``seg`` and ``segments`` (``Dataset.load_frame``).
+        """
+        na, nb = len(fa.segments), len(fb.segments)
+        if na == 0 or nb == 0:
+            return np.zeros((nb, na))
+        ps = self._pair(fa, fb)
+        n = ps.cos.shape[0] // 2
+        norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
+        wa = segment_patch_weights(fa.seg, fa.segments.ids, ps.box_a)
+        wb = segment_patch_weights(fb.seg, fb.segments.ids, ps.box_b)
+        return wb @ norm[n:, :n] @ wa.T
+
+
+def segment_patch_weights(seg: np.ndarray, ids: np.ndarray, box: Letterbox) -> np.ndarray:
+    """``(len(ids), N)``: share of each segment's pixels falling in each model patch (rows sum to 1).
+
+    Pixels map to patches at the frame's own resolution (``floor(y * scale / p)``), so no segment
+    vanishes in a downscale.
+    """
+    h, w = seg.shape
+    g, p, s = box.grid, box.patch, box.scale
+    pr = np.minimum((np.arange(h) * s // p).astype(np.int64), g - 1)
+    pc = np.minimum((np.arange(w) * s // p).astype(np.int64), g - 1)
+    patch_of = (pr[:, None] * g + pc[None, :]).ravel()
+    row_of = np.full(int(seg.max()) + 1, -1, np.int64)
+    row_of[ids] = np.arange(ids.size)
+    rows = row_of[seg.ravel()]
+    ok = rows >= 0
+    counts = np.bincount(rows[ok] * (g * g) + patch_of[ok], minlength=ids.size * g * g).reshape(ids.size, g * g)
+    tot = counts.sum(1, keepdims=True)
+    return np.divide(counts, tot, out=np.zeros(counts.shape), where=tot > 0)

@@ -1,0 +1,256 @@
+"""The region/patch protocol of the manga region-correspondence paper (Li et al., Tables 1-2).
+
+A *region predictor* sees the raw line art of both frames of a pair and returns region maps, region
+matches and (optionally) a ``(2N, 2N)`` patch similarity (:class:`RegionPrediction`). For every GT
+pair of a split this module compares them with the ground truth:
+
+- **patch level** (when the predictor gives a similarity): AP, best F1 (+ precision, recall) and
+  top-1/5 of the intra-A, intra-B and cross blocks against G (``benchmark.metrics.patch``), G built
+  from the GT regions at the predictor's patch grid with the 55 % rule;
+- **region level**: ARI, mIoU P->G / G->P and the cluster ratio of each image, and region precision
+  / recall of the matches with purity > 0.8 (``benchmark.metrics.region``).
+
+GT regions (``RegionScoreConfig.regions``): ``segments`` (default) = the frames' segment maps with the
+pair's matches (the paper's PBC protocol: region ids, corresponding when they share a label; it also
+works for data whose only correspondence is the pair files), or ``labels`` = the per-pixel
+correspondence labels (a part split by an occluder is one region).
+
+Metrics are means over pairs (``nan`` skipped); ``region/ari`` etc. average the two images of a pair
+(the paper reports them per image: ``region/intra_a/ari``, ``region/intra_b/ari`` are kept too).
+``@micro`` variants of region precision/recall pool the counts of all pairs. The cross-image patch
+PR curve (``curves.patch_pr``, plotted by the leaderboard) pools all pairs through a histogram of the
+scores (log-spaced bins), so it is exact up to the bin width.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from benchmark.metrics.patch import patch_metrics
+from benchmark.metrics.region import image_region_metrics, region_match_scores
+from benchmark.models.vit.postprocess import PostprocessConfig
+from benchmark.models.vit.region_match import RegionMatchConfig
+from benchmark.score import RESULT_FORMAT, RESULT_VERSION, ScoreConfig, provenance
+from dataprep.errors import LinecorrError
+from dataprep.format import Dataset
+
+PROTOCOL = "regions"
+#: The leaderboard's "track" of region results: the predictor sees the line art only, no segmentation
+#: (unlike the segment protocol's ``line`` track), so its results get their own table.
+TRACK = "raw-line"
+
+
+@dataclass
+class RegionPrediction:
+    """What a region predictor returns for one pair (maps at the frames' own size)."""
+
+    map_a: np.ndarray  # (H, W) int32 predicted region ids of A, 0 = line / unassigned
+    map_b: np.ndarray  # (H, W) int32 same for B
+    matches: np.ndarray  # (K, 2) int64 predicted region pairs (id in map_a, id in map_b)
+    similarity: np.ndarray | None = None  # (2N, 2N) patch similarity (A first), None = no patch level
+    image_size: int = 512  # side of the letterboxed input the patches tile
+    patch_size: int = 16  # patch side in input pixels
+    extras: dict = field(default_factory=dict)  # predictor-specific arrays (figures)
+
+
+class RegionPredictor(Protocol):
+    name: str
+
+    def predict(self, fa, fb) -> RegionPrediction: ...
+
+
+@dataclass
+class RegionScoreConfig(ScoreConfig):
+    """Settings of the region/patch protocol (the segment protocol's fields are inherited)."""
+
+    regions: str = "segments"  # GT regions: "segments" (segment maps + pair matches, paper) or "labels"
+    min_share: float = 0.55  # a patch has a GT region when one covers more than this share of it (paper: 55 %)
+    max_pairs: int = 0  # score only N GT pairs of the split, spread evenly over it (0 = all)
+    pr_bins: int = 1200  # histogram bins (log10 of the score, -12..0) of the pooled PR curve
+    post: PostprocessConfig = field(default_factory=PostprocessConfig)  # patch-ViT post-processing
+    match: RegionMatchConfig = field(default_factory=RegionMatchConfig)  # patch-ViT region matching
+
+
+class _PRHistogram:
+    """Positives / negatives per score bin, pooled over pairs, for one PR curve."""
+
+    def __init__(self, bins: int) -> None:
+        self.edges = np.linspace(-12, 0, bins + 1)
+        self.pos = np.zeros(bins, np.int64)
+        self.neg = np.zeros(bins, np.int64)
+
+    def add(self, scores: np.ndarray, labels: np.ndarray) -> None:
+        logs = np.log10(np.clip(scores, 1e-12, 1.0))
+        k = np.clip(np.searchsorted(self.edges, logs, side="right") - 1, 0, self.pos.size - 1)
+        self.pos += np.bincount(k[labels], minlength=self.pos.size)
+        self.neg += np.bincount(k[~labels], minlength=self.neg.size)
+
+    def curve(self, points: int = 200) -> dict | None:
+        tp = np.cumsum(self.pos[::-1])
+        fp = np.cumsum(self.neg[::-1])
+        if tp[-1] == 0:
+            return None
+        keep = (tp + fp) > 0
+        prec, rec = tp[keep] / (tp[keep] + fp[keep]), tp[keep] / tp[-1]
+        thr = 10 ** self.edges[::-1][1:][keep]
+        idx = np.unique(np.linspace(0, prec.size - 1, min(points, prec.size)).round().astype(int))
+        return {"block": "cross", "precision": prec[idx].round(5).tolist(), "recall": rec[idx].round(5).tolist(),
+                "threshold": thr[idx].tolist()}
+
+
+def _present(matches: np.ndarray, map_a: np.ndarray, map_b: np.ndarray) -> np.ndarray:
+    """Matches whose regions both occur in the maps (a region may own only line pixels)."""
+    m = np.asarray(matches, np.int64).reshape(-1, 2)
+    ok = np.isin(m[:, 0], np.unique(map_a)) & np.isin(m[:, 1], np.unique(map_b)) & (m > 0).all(1)
+    return m[ok]
+
+
+def score_pair(pred: RegionPrediction, fa, fb, pair, cfg: RegionScoreConfig,
+               hist: _PRHistogram | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """Patch and region metrics of one pair.
+
+    Returns:
+        ``(metrics, counts)``: metric name -> value, and the region-match counts (for micro averages).
+    """
+    from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
+
+    gt_a, gt_b = region_map(fa, cfg.regions), region_map(fb, cfg.regions)
+    gtm = gt_matches(pair, fa, fb, cfg.regions)
+    if pred.map_a.shape != gt_a.shape or pred.map_b.shape != gt_b.shape:
+        raise LinecorrError(f"pair {pair.id}: predicted maps {pred.map_a.shape}/{pred.map_b.shape} do not match the "
+                            f"frames {gt_a.shape}/{gt_b.shape}")
+    out: dict[str, float] = {}
+    for side, pm, gm in (("a", pred.map_a, gt_a), ("b", pred.map_b, gt_b)):
+        for k, v in image_region_metrics(pm, gm).items():
+            out[k.replace("region/", f"region/intra_{side}/")] = v
+    for k in ("ari", "miou_p2g", "miou_g2p", "cluster_ratio"):
+        out[f"region/{k}"] = (out[f"region/intra_a/{k}"] + out[f"region/intra_b/{k}"]) / 2
+    sc = region_match_scores(pred.map_a, pred.map_b, _present(pred.matches, pred.map_a, pred.map_b), gt_a, gt_b, gtm)
+    out["region/precision"], out["region/recall"] = sc["precision"], sc["recall"]
+    out["region/matches"] = sc["n_pred_pairs"]
+    if pred.similarity is not None:
+        box_a = letterbox_for(gt_a.shape, pred.image_size, pred.patch_size)
+        box_b = letterbox_for(gt_b.shape, pred.image_size, pred.patch_size)
+        ids_a, ids_b, gt = patch_targets(box_a.labels(gt_a), box_b.labels(gt_b), gtm, pred.patch_size, cfg.min_share)
+        valid = np.concatenate([ids_a, ids_b]) != 0
+        if pred.similarity.shape != gt.shape:
+            raise LinecorrError(f"pair {pair.id}: similarity is {pred.similarity.shape}, the patch grid needs {gt.shape}")
+        out.update(patch_metrics(pred.similarity, gt, valid))
+        if hist is not None:
+            n = ids_a.size
+            for rows, cols in ((slice(0, n), slice(n, None)), (slice(n, None), slice(0, n))):
+                m = valid[rows][:, None] & valid[cols][None, :]
+                hist.add(pred.similarity[rows, cols][m], gt[rows, cols][m])
+    return out, sc
+
+
+def raw_line_frame(frame):
+    """The frame as a region predictor may see it: line art only (no segments, colors or labels)."""
+    from dataprep.format.segtable import compute_segment_table
+
+    blank = np.zeros(frame.seg.shape, np.int32)
+    return dataclasses.replace(frame, seg=blank, segments=compute_segment_table(blank), color=None, alpha=None,
+                               labels=None)
+
+
+def _nanmean(vals: list[float]) -> float:
+    a = np.asarray(vals, np.float64)
+    return float(np.nanmean(a)) if a.size and not np.all(np.isnan(a)) else float("nan")
+
+
+def _mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+    keys = sorted({k for r in rows for k in r})
+    return {k: _nanmean([r.get(k, float("nan")) for r in rows]) for k in keys}
+
+
+def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: RegionScoreConfig | None = None,
+                  method: dict | None = None, progress: Callable[[Iterable], Iterable] | None = None) -> dict:
+    """Run ``predictor`` on every GT pair of ``split`` and score it (module docstring).
+
+    Returns:
+        A result record (same format as ``benchmark.score.score``; ``benchmark.protocol`` =
+        ``"regions"``), with ``curves.patch_pr`` when the predictor gives patch similarities.
+    """
+    cfg = cfg or RegionScoreConfig()
+    if cfg.regions not in ("segments", "labels"):
+        raise LinecorrError(f"regions must be 'segments' or 'labels', got {cfg.regions!r}")
+    if split not in ds.splits:
+        raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(ds.splits) or 'none'})", ds.root)
+    pids = ds.pair_ids(split)
+    if 0 < cfg.max_pairs < len(pids):
+        pids = pids[::len(pids) // cfg.max_pairs][:cfg.max_pairs]
+    if not pids:
+        raise LinecorrError(f"split {split!r} has no pairs to score", ds.root)
+    load = lru_cache(maxsize=8)(ds.load_frame)
+    hist = _PRHistogram(cfg.pr_bins)
+    rows: list[dict[str, float]] = []
+    by_clip: dict[str, list[dict[str, float]]] = {}
+    totals = dict.fromkeys(("n_pure_pairs", "n_correct", "n_gt_pairs", "n_recovered"), 0.0)
+    for pid in progress(pids) if progress else pids:
+        pair = ds.load_pair(pid)
+        fa, fb = load(pair.clip, pair.frame_a), load(pair.clip, pair.frame_b)
+        pred = predictor.predict(raw_line_frame(fa), raw_line_frame(fb))  # "no segmentation given"
+        row, sc = score_pair(pred, fa, fb, pair, cfg, hist)
+        rows.append(row)
+        by_clip.setdefault(pair.clip, []).append(row)
+        for k in totals:
+            totals[k] += sc[k]
+    metrics = _mean_rows(rows)
+    metrics["region/precision@micro"] = totals["n_correct"] / totals["n_pure_pairs"] if totals["n_pure_pairs"] else float("nan")
+    metrics["region/recall@micro"] = totals["n_recovered"] / totals["n_gt_pairs"] if totals["n_gt_pairs"] else float("nan")
+    name = getattr(predictor, "name", type(predictor).__name__)
+    meta = method or {"name": f"{name} [regions]",
+                      "description": (type(predictor).__doc__ or "").strip().splitlines()[0],
+                      "params": _params(predictor)}
+    result = {
+        "format": RESULT_FORMAT, "version": RESULT_VERSION,
+        "method": meta,
+        "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(),
+                      "ground_truth_hash": ds.ground_truth_hash(), "split": split, "track": TRACK,
+                      "protocol": PROTOCOL, "regions": cfg.regions, "clips": len(by_clip), "pairs": len(rows),
+                      "region_match_totals": totals},
+        "metrics": metrics,
+        "per_clip": {c: _mean_rows(r) for c, r in by_clip.items()},
+        "provenance": provenance(cfg),
+    }
+    curve = hist.curve()
+    if curve is not None:
+        result["curves"] = {"patch_pr": curve}
+    return result
+
+
+def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConfig, out) -> dict:
+    """Score ``predictor`` (:func:`score_regions`), save the result JSON to ``out``, print a summary."""
+    import sys
+
+    from tqdm import tqdm
+
+    from benchmark.score import save_result
+
+    name = getattr(predictor, "name", "?")
+    result = score_regions(predictor, ds, split, cfg,
+                           progress=lambda it: tqdm(it, desc=f"regions {name}", file=sys.stderr, disable=None,
+                                                    leave=False))
+    save_result(result, out)
+    m = result["metrics"]
+    pct = lambda k: f"{100 * m.get(k, float('nan')):.2f}"
+    print(f"{result['method']['name']}: patch cross AP {pct('patch/cross/ap')}  top1 {pct('patch/cross/top1')}  "
+          f"ARI {pct('region/ari')}  mIoU P->G {pct('region/miou_p2g')}  CR {m.get('region/cluster_ratio', float('nan')):.3f}  "
+          f"region P/R {pct('region/precision')}/{pct('region/recall')}  ({result['benchmark']['pairs']} pairs)")
+    print(f"wrote {out}")
+    return result
+
+
+def _params(predictor) -> dict:
+    out = {}
+    for attr in ("cfg", "post", "match_cfg"):
+        v = getattr(predictor, attr, None)
+        if dataclasses.is_dataclass(v):
+            out[attr] = dataclasses.asdict(v)
+    return out

@@ -1,0 +1,181 @@
+"""``linecorr train patch-vit``: wire the patch-ViT, its pair stream, eq.-4 loss and validation to the
+generic loop (``benchmark.train.loop.Trainer``: AdamW, warm-up + cosine, accumulation, AMP, DDP,
+safetensors checkpoints + resume, metrics.csv + TensorBoard).
+
+Logged columns of ``metrics.csv`` keep the loop's names: ``loss`` / ``loss_fwd`` = the contrastive
+loss, ``match_acc`` = share of sampled positives scoring above all their K negatives, ``val_acc`` =
+the cross-image patch AP on the validation pairs (what ``best.safetensors`` maximises).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmark.models.ant.losses import LossOutput
+from benchmark.models.vit.losses import patch_contrastive_loss
+from benchmark.models.vit.model import PatchViT, cosine_matrix, count_parameters, similarity_matrix
+from benchmark.train.loop import DistInfo, Trainer, pick_device, setup_distributed
+from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
+from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
+from dataprep.errors import LinecorrError
+
+FORMAT = "linecorr-patch-vit"
+
+
+class VitTrainer(Trainer):
+    """The generic trainer writing ``linecorr-patch-vit`` checkpoints."""
+
+    checkpoint_format = FORMAT
+
+
+def _masks(batch: dict) -> dict:
+    """Attention masks only when some patch is letterbox padding (the unmasked path is faster)."""
+    if bool(batch["mask_a"].all()) and bool(batch["mask_b"].all()):
+        return {}
+    return {"mask_a": batch["mask_a"], "mask_b": batch["mask_b"]}
+
+
+def make_loss_fn(cfg: VitTrainConfig):
+    """``loss_fn(model, batch) -> LossOutput`` for the trainer (eq. 4)."""
+    lc = cfg.loss
+
+    def loss_fn(model: torch.nn.Module, batch: dict) -> LossOutput:
+        fa, fb = model(batch["image_a"], batch["image_b"], offset=batch["offset"], **_masks(batch))
+        cos = cosine_matrix(fa, fb)
+        return patch_contrastive_loss(cos, batch["gt"], batch["valid"], cfg.model.temperature, lc.positives,
+                                      lc.negatives, lc.cross_share, lc.sampling)
+
+    return loss_fn
+
+
+def cross_ap(model: PatchViT, samples: list[dict]) -> float:
+    """Mean cross-image patch AP (paper Table 1, "Cross-img") of whole-frame samples."""
+    from benchmark.metrics.patch import patch_pr_metrics
+
+    dev = next(model.parameters()).device
+    aps = []
+    for s in samples:
+        b = {k: v.to(dev) for k, v in collate([s]).items()}
+        fa, fb = model(b["image_a"], b["image_b"], **_masks(b))
+        valid = torch.cat([b["mask_a"], b["mask_b"]], dim=1)
+        sim = similarity_matrix(cosine_matrix(fa, fb), model.cfg.temperature, valid)[0].cpu().numpy()
+        aps.append(patch_pr_metrics(sim, s["gt"], s["valid"], "cross")["ap"])
+    aps = [a for a in aps if math.isfinite(a)]
+    return float(np.mean(aps)) if aps else float("nan")
+
+
+def _validation(dataset: str, cfg: VitTrainConfig):
+    if not cfg.val_split or not cfg.eval_every:
+        return None
+    try:
+        samples = eval_samples(dataset, cfg.val_split, cfg, cfg.val_pairs)
+    except LinecorrError:
+        return None  # no such split, or no pairs in it: train without validation
+    return (lambda model: cross_ap(model, samples)) if samples else None
+
+
+def _loader(dataset: str, cfg: VitTrainConfig, dist: DistInfo, start_step: int):
+    stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank)
+    loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, collate_fn=collate,
+                                         num_workers=cfg.workers, worker_init_fn=_one_thread,
+                                         pin_memory=torch.cuda.is_available(), persistent_workers=cfg.workers > 0)
+    return iter(loader)
+
+
+def _one_thread(_: int) -> None:
+    torch.set_num_threads(1)  # workers build samples; the main process owns the cores for the model
+
+
+def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
+    """With ``epochs > 0``, set ``steps`` = epochs x training pairs / effective batch (rounded up)."""
+    import dataclasses
+
+    if cfg.epochs <= 0:
+        if cfg.steps <= 0:
+            raise LinecorrError("set steps > 0 or epochs > 0")
+        return cfg
+    n = len(PairSource(dataset, cfg.train_split, cfg.data.regions, cache=1).pids)
+    steps = math.ceil(cfg.epochs * n / (cfg.batch_size * max(1, cfg.accum_steps)))
+    return dataclasses.replace(cfg, steps=max(1, steps))
+
+
+def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
+    """Check the run folder: a fresh run must not overwrite a checkpoint, a resume needs one."""
+    from benchmark.train.ant import prepare_run_dir as _prepare
+
+    return _prepare(out, resume)
+
+
+def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
+                    progress: bool = True) -> Path:
+    """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
+    import yaml
+
+    from dataprep.config import config_dict
+
+    dataset = os.fspath(dataset)
+    cfg = resolve_steps(cfg, dataset)
+    device_kind = "cuda" if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
+    dist = setup_distributed(device_kind)
+    run = prepare_run_dir(out, resume) if dist.main else Path(out)
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    device = pick_device(cfg.device, dist)
+    model = PatchViT(cfg.model)
+    if cfg.pretrained and not resume:
+        missing, _ = model.load_encoder_weights(cfg.pretrained)
+        if dist.main:
+            print(f"encoder initialised from {cfg.pretrained} ({len(missing)} encoder tensors left random)")
+    trainer = VitTrainer(model, cfg, run, make_loss_fn(cfg), _validation(dataset, cfg) if dist.main else None,
+                         dist, device)
+    if resume:
+        trainer.resume(Path(out) / "last.safetensors")
+    if dist.main:
+        (run / "config.yaml").write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False), encoding="utf-8")
+        print(f"patch-ViT ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
+              f"effective batch {cfg.batch_size * trainer.accum * dist.world}, {cfg.steps} steps, "
+              f"from step {trainer.step}")
+    last = trainer.fit(_loader(dataset, cfg, dist, trainer.step), progress)
+    if dist.world > 1:
+        import torch.distributed as tdist
+
+        tdist.barrier()
+        tdist.destroy_process_group()
+    return last
+
+
+def load_vit_model(path: str | os.PathLike, device: str | torch.device = "cpu"
+                   ) -> tuple[PatchViT, VitTrainConfig, dict[str, str]]:
+    """Build the patch-ViT of a checkpoint, load its weights, put it in eval mode.
+
+    Returns:
+        ``(model, cfg, meta)``: the model on ``device``, its ``VitTrainConfig``, the metadata.
+    """
+    import json
+
+    from benchmark.train.checkpoint import model_state, read_checkpoint
+
+    tensors, meta = read_checkpoint(path, FORMAT)
+    cfg = vit_config_from_dict(json.loads(meta["config"]))
+    model = PatchViT(cfg.model)
+    try:
+        model.load_state_dict(model_state(tensors))
+    except RuntimeError as e:
+        raise LinecorrError(f"weights do not fit the stored config ({str(e).splitlines()[0]})", path) from None
+    return model.to(device).eval(), cfg, meta
+
+
+def checkpoint_vit_config(path: str | os.PathLike) -> VitTrainConfig:
+    """The ``VitTrainConfig`` stored in a patch-ViT checkpoint."""
+    import json
+
+    from benchmark.train.checkpoint import read_checkpoint
+
+    return vit_config_from_dict(json.loads(read_checkpoint(path, FORMAT)[1]["config"]))

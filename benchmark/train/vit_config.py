@@ -1,0 +1,145 @@
+"""Training configs for the patch-ViT (issue 9): dataclasses with a comment per field, and presets.
+
+``paper``: the model and schedule of Li et al. (Implementation Details): ViT-B/16 (d 768, 12 layers,
+12 heads), M = 4 multiplex layers, AdamW lr 1e-4, warm-up then cosine annealing, batch 16, 20 epochs,
+mixed precision on a GPU. The paper starts from ImageNet weights; none can be downloaded here, so the
+encoder is randomly initialised unless ``pretrained`` names a user-supplied ViT-B/16 checkpoint.
+
+``tiny``: the same architecture scaled down to train on 2 shared CPU cores within 15 minutes: d 128,
+4 encoder layers of 4 heads, MLP ratio 2, M = 2, trained on 256 x 256 windows (16 x 16 patches) of the
+512 x 512 frames around the drawing, batch 8, a higher learning rate (1e-3, random init), 12 minutes,
+and positives rebalanced towards cross-image and small regions (``loss.cross_share`` 0.5,
+``loss.sampling`` rows: see ``benchmark/models/vit/losses.py``; the paper samples uniformly).
+Patches stay 16 x 16 pixels and the position-embedding grid stays 32 x 32 (the whole frame), so a
+window uses the embeddings of the patches it covers and the full frame at test time is the grid
+that was trained. Load either by name or a YAML file (``preset: tiny`` to start from one), with
+``key=value`` overrides on top.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.models.vit.config import VitModelConfig
+from dataprep.errors import LinecorrError
+
+
+@dataclass
+class VitDataConfig:
+    """Training pairs: which regions supervise G, windows and augmentation."""
+
+    regions: str = "segments"  # GT regions: "segments" (segment maps + pair matches, paper) or "labels"
+    min_share: float = 0.55  # a patch has a region when one covers more than this share of it (paper: 55 %)
+    crop: int = 0  # training window side in input pixels (multiple of the patch size); 0 = whole frames
+    hflip: float = 0.5  # probability of mirroring both frames of a pair
+    reverse: float = 0.5  # probability of swapping A and B
+    jitter: int = 2  # the window's centre moves up to this many patches off a random drawing pixel
+
+
+@dataclass
+class VitLossConfig:
+    """The sampled contrastive loss (eq. 4)."""
+
+    positives: int = 512  # positive entries of G drawn per pair
+    negatives: int = 64  # K: negatives drawn per positive, from the same row of S
+    cross_share: float = 0.0  # 0 = positives from all of G (paper); > 0 = this share from the cross blocks
+    sampling: str = "entries"  # "entries": uniform over G's positive entries (paper); "rows": uniform anchor patches
+
+
+@dataclass
+class VitTrainConfig:
+    """Everything ``linecorr train patch-vit`` needs, saved as ``config.yaml`` in the run folder.
+
+    Field names of the optimisation part match ``benchmark.train.config.TrainConfig``: the generic
+    loop (``benchmark.train.loop.Trainer``) runs both models.
+    """
+
+    preset: str = "paper"  # the named preset this config started from (a YAML file may set it)
+    model: VitModelConfig = field(default_factory=VitModelConfig)  # the architecture
+    data: VitDataConfig = field(default_factory=VitDataConfig)  # pairs, windows, augmentation
+    loss: VitLossConfig = field(default_factory=VitLossConfig)  # eq. 4 sampling
+    pretrained: str = ""  # user-supplied ViT-B/16 checkpoint (timm / torchvision / HF) for the encoder; "" = random
+    train_split: str = "train"  # split the pairs are drawn from
+    val_split: str = "val"  # split for the periodic validation (cross-image patch AP); "" = none
+    epochs: float = 20.0  # passes over the training pairs (paper: 20); sets `steps` when > 0
+    steps: int = 0  # optimizer steps (used when epochs = 0)
+    batch_size: int = 16  # pairs per micro-batch (paper: 16)
+    accum_steps: int = 1  # micro-batches per optimizer step; divided among DDP ranks
+    lr: float = 1e-4  # AdamW learning rate (paper: 1e-4)
+    weight_decay: float = 0.05  # AdamW weight decay (paper: not given; the usual ViT value)
+    warmup_steps: int = 200  # linear warm-up before the cosine annealing (paper: "warm-up", length not given)
+    lr_decay: str = "cosine"  # after warm-up: "cosine" (paper) or "none"
+    clip_norm: float = 1.0  # global gradient-norm clipping; 0 = off
+    amp: bool = True  # mixed precision on CUDA (bf16 where supported, else fp16 + loss scaling); ignored on CPU
+    device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"
+    threads: int = 0  # torch CPU threads (0 = torch's default)
+    workers: int = 4  # DataLoader worker processes building pairs (0 = in the main process)
+    frame_cache: int = 256  # decoded frames kept in memory per worker
+    seed: int = 0  # seeds the model init and the pair stream
+    log_every: int = 20  # steps between metrics.csv / TensorBoard rows
+    eval_every: int = 250  # steps between validations (and best.safetensors updates); 0 = never
+    val_pairs: int = 32  # GT pairs of the validation split scored (spread evenly over the split)
+    ckpt_every: int = 1000  # steps between checkpoints (last.safetensors is also written at the end)
+    keep_checkpoints: int = 3  # step checkpoints kept besides last/best
+    time_limit_min: float = 0.0  # stop cleanly (and save) after this many minutes; 0 = no limit
+
+
+def paper() -> VitTrainConfig:
+    """The paper's settings, for a GPU."""
+    return VitTrainConfig()
+
+
+def tiny() -> VitTrainConfig:
+    """Small and fast: trains on 2 shared CPU cores in about 12 minutes (module docstring).
+
+    One torch thread for the model and one worker process for the data: on a shared 2-core
+    machine, two OpenMP threads per process were measured slower than one (as for AnT's tiny).
+    """
+    return VitTrainConfig(
+        preset="tiny",
+        model=VitModelConfig(image_size=512, dim=128, depth=4, heads=4, mlp_ratio=2.0, multiplex_layers=2,
+                             normalize="ink"),
+        data=VitDataConfig(crop=256, jitter=4),
+        loss=VitLossConfig(positives=1024, negatives=128, cross_share=0.5, sampling="rows"),
+        epochs=0.0, steps=1500, batch_size=8, lr=1e-3, warmup_steps=50, threads=1, workers=1,
+        log_every=10, eval_every=100, val_pairs=16, ckpt_every=100, time_limit_min=12.0,
+    )
+
+
+PRESETS = {"paper": paper, "tiny": tiny}
+
+
+def load_vit_config(name_or_path: str | None, overrides: list[str] | None = None) -> VitTrainConfig:
+    """A preset by name (``tiny``, ``paper``) or a YAML file, then ``key=value`` overrides.
+
+    Raises:
+        LinecorrError: unknown preset name, missing or malformed file, unknown key.
+    """
+    from dataprep.config import load_config, read_yaml
+
+    name_or_path = name_or_path or "tiny"
+    if name_or_path in PRESETS:
+        return load_config(VitTrainConfig, None, overrides, base=PRESETS[name_or_path]())
+    path = Path(name_or_path)
+    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        raise LinecorrError(f"unknown config {name_or_path!r} (presets: {', '.join(PRESETS)}, or a .yaml file)")
+    preset = str(read_yaml(path).get("preset", "paper"))
+    if preset not in PRESETS:
+        raise LinecorrError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})", path)
+    return load_config(VitTrainConfig, path, overrides, base=PRESETS[preset]())
+
+
+def vit_config_from_dict(data: dict) -> VitTrainConfig:
+    """Rebuild a :class:`VitTrainConfig` from ``config_dict`` output (a checkpoint's metadata)."""
+    base = PRESETS.get(str(data.get("preset", "paper")), paper)()
+
+    def sub(obj, d: dict):
+        names = {f.name for f in dataclasses.fields(obj)}
+        return dataclasses.replace(obj, **{k: v for k, v in (d or {}).items() if k in names})
+
+    nested = {"model": sub(base.model, data.get("model", {})), "data": sub(base.data, data.get("data", {})),
+              "loss": sub(base.loss, data.get("loss", {}))}
+    top = {k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(VitTrainConfig)} and k not in nested}
+    return dataclasses.replace(base, **top, **nested)

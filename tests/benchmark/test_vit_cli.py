@@ -1,0 +1,124 @@
+"""Patch-ViT end to end on toy data, through the CLI: train (+ resume), score on both protocols,
+region baselines, the Figure-7 picture, the leaderboard with its PR curve; and the presets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmark.train.vit_config import load_vit_config, paper, tiny
+from dataprep.cli import main
+from dataprep.errors import LinecorrError
+
+FAST = ["--set", "model.image_size=128", "--set", "data.crop=64", "--set", "model.dim=32", "--set", "model.heads=2",
+        "--set", "model.depth=1", "--set", "model.multiplex_layers=1", "--set", "steps=3", "--set", "eval_every=3",
+        "--set", "ckpt_every=3", "--set", "workers=0", "--set", "val_pairs=2", "--set", "batch_size=2",
+        "--set", "time_limit_min=0", "--set", "loss.positives=32", "--set", "loss.negatives=8"]
+
+
+def test_presets_follow_the_paper():
+    p = paper()
+    m = p.model
+    assert (m.patch_size, m.dim, m.depth, m.heads, m.mlp_ratio, m.multiplex_layers) == (16, 768, 12, 12, 4.0, 4)
+    assert (p.lr, p.batch_size, p.epochs, p.lr_decay, p.amp, p.data.min_share) == (1e-4, 16, 20.0, "cosine", True, 0.55)
+    assert p.pretrained == "" and p.data.regions == "segments"
+    t = tiny()
+    assert t.model.patch_size == 16 and t.model.dim < m.dim and t.data.crop == 256 and t.time_limit_min < 15
+
+
+def test_config_file_and_unknown_keys(tmp_path):
+    f = tmp_path / "v.yaml"
+    f.write_text("preset: tiny\nsteps: 9\nmodel:\n  depth: 2\n")
+    cfg = load_vit_config(str(f), ["loss.negatives=5"])
+    assert (cfg.preset, cfg.steps, cfg.model.depth, cfg.loss.negatives, cfg.model.dim) == ("tiny", 9, 2, 5, 128)
+    with pytest.raises(LinecorrError, match="unknown config key"):
+        load_vit_config("tiny", ["model.nope=1"])
+
+
+@pytest.fixture(scope="module")
+def run(toy_dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("vit") / "run"
+    assert main(["train", "patch-vit", "--config", "tiny", "--dataset", str(toy_dataset), "--out", str(out), *FAST]) == 0
+    return out
+
+
+def test_train_writes_checkpoints_logs_and_resumes(run, toy_dataset, capsys):
+    assert (run / "last.safetensors").is_file() and (run / "best.safetensors").is_file()
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("step,") and len(rows) >= 3
+    assert any(p.name.startswith("events") for p in (run / "tb").iterdir())
+    # a second run into the same folder is refused; --resume continues to more steps
+    assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(run), *FAST]) == 2
+    assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(run), "--resume",
+                 "--set", "steps=4"]) == 0
+    from safetensors import safe_open
+
+    with safe_open(str(run / "last.safetensors"), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["format"] == "linecorr-patch-vit" and meta["step"] == "4"
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_score_both_protocols_baselines_figure_and_leaderboard(run, toy_dataset, tmp_path, capsys):
+    res = tmp_path / "results"
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(run / "best.safetensors"), "--dataset",
+                 str(toy_dataset), "--split", "test", "--out-dir", str(res),
+                 "--set", "post.merge_threshold=0.2", "--set", "max_pairs=2"]) == 0
+    seg = json.loads((res / "result_patch-vit-tiny.json").read_text())
+    reg = json.loads((res / "result_patch-vit-tiny_regions.json").read_text())
+    assert "ant/accuracy@recursive10" in seg["metrics"]
+    m = reg["metrics"]
+    for k in ("patch/cross/ap", "patch/cross/top1", "patch/intra_a/best_f1", "region/ari", "region/miou_p2g",
+              "region/miou_g2p", "region/cluster_ratio", "region/precision", "region/recall"):
+        assert k in m
+    assert -1 <= m["region/ari"] <= 1 and 0 <= m["patch/cross/ap"] <= 1
+    assert reg["benchmark"]["protocol"] == "regions" and reg["benchmark"]["pairs"] == 2
+    assert reg["provenance"]["config"]["post"]["merge_threshold"] == 0.2
+    pr = reg["curves"]["patch_pr"]
+    assert len(pr["precision"]) == len(pr["recall"]) and pr["recall"][-1] == pytest.approx(1.0)
+    assert main(["score", "--method", "tb-nearest-aligned", "--dataset", str(toy_dataset), "--split", "test",
+                 "--out-dir", str(res), "--set", "max_pairs=2"]) == 0
+    tb = json.loads((res / "result_tb-nearest-aligned_regions.json").read_text())
+    assert tb["metrics"]["region/ari"] > 0.9  # trapped ball on closed toy lines is near exact
+    fig = tmp_path / "fig.png"
+    from dataprep.format import Dataset
+
+    pid = Dataset.open(toy_dataset).pair_ids("test")[0]
+    assert main(["viz", str(toy_dataset), pid, "--regions", str(run), "--out", str(fig)]) == 0
+    from dataprep.format.images import read_color
+
+    img, _ = read_color(fig)
+    assert img.shape[0] > 4 * 128 and img.shape[1] >= 2 * 128 and len(np.unique(img.reshape(-1, 3), axis=0)) > 4
+    assert main(["leaderboard", *map(str, sorted(res.glob("result_*.json"))), "--out", str(tmp_path / "lb")]) == 0
+    page = (tmp_path / "lb" / "index.html").read_text()
+    assert "PR curves" in page and "patch-vit-tiny [regions]" in page
+    assert main(["viz", str(toy_dataset), pid, "--regions", "no-such-method", "--out", str(fig)]) == 2
+    capsys.readouterr()
+
+
+def _foreign_layouts():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "dataprep" / "foreign_layouts.py"
+    spec = importlib.util.spec_from_file_location("foreign_layouts", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_scores_a_paintbucket_character_import(run, tmp_path):
+    """The PBC path: BasicPBC layout -> `linecorr import pbc` -> both protocols."""
+    root = _foreign_layouts().write_pbc_root(tmp_path / "pbc_raw", size=64)
+    data = tmp_path / "pbc"
+    assert main(["import", "pbc", str(root), "--out", str(data)]) == 0
+    res = tmp_path / "res"
+    # PBC's test layout carries no labels, so its clips have no GT pairs: score the train clips
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(run / "last.safetensors"), "--dataset",
+                 str(data), "--split", "train", "--out-dir", str(res)]) == 0
+    r = json.loads((res / "result_patch-vit-tiny_regions.json").read_text())
+    assert r["benchmark"]["pairs"] == 3 and r["benchmark"]["track"] == "raw-line"
+    assert r["metrics"]["region/ari"] is not None and r["metrics"]["patch/cross/top1"] is not None
+    assert (res / "result_patch-vit-tiny.json").is_file()  # the segment protocol too

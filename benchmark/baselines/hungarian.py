@@ -33,7 +33,7 @@ class HungarianConfig:
 
 
 class HungarianMatcher:
-    """Training-free matcher: Hungarian assignment on position, area, shape and color."""
+    """Training-free matcher: Hungarian assignment on position, area, shape (and color on the color track)."""
 
     name = "hungarian-features"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 BASELINES: dict[str, str] = {
     "nearest-aligned": "benchmark.baselines.nearest:NearestSegment",
     "hungarian-features": "benchmark.baselines.hungarian:HungarianMatcher",
+    "lightglue-vote": "benchmark.baselines.lightglue_vote:LightGlueVote",
 }
 
 

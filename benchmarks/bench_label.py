@@ -1,0 +1,144 @@
+"""Pseudo-labelling speed on CPU: one 1024² colored pair, all steps, vs DISK+LightGlue at full size.
+
+Target (DESIGN.md): <= 2 s per 1024² pair on this 2-core CPU, everything included: colour
+segmentation of both frames (lines detected from the colours, as for a user's frames), ALIKED
+keypoints (frame resized to 512 long side, cropped to the drawing), LightGlue, voting, coarse
+matcher. Reference in the same run: DISK + LightGlue at full resolution (DESIGN measured 7.5 s),
+timed on the first ``--ref-pairs`` pairs. Also prints the throughput of a streamed clip (every
+frame segmented and described once, shared by the two pairs it is in), which is what
+``linecorr label --gaps 1`` achieves. Medians; the machine is shared, so the load average is
+printed with the figures.
+
+    .venv/bin/python benchmarks/bench_label.py [--data DATASET] [--pairs 8] [--threads 1,2]
+
+Without ``--data``: procedural toy clips at 1024² (dataprep.synthetic; the figure fills most of
+the frame, so cropping to the drawing saves less than on renders). With ``--data``: any dataset
+with colour images (e.g. ``linecorr render --res 1024``), pairs ``--gap`` frames apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from dataprep.label.config import LabelConfig
+from dataprep.label.pair import label_images
+
+
+def toy_pairs(n: int, size: int, gap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from dataprep.synthetic import ToyConfig, make_toy_clip
+
+    out = []
+    for seed in range(n):
+        frames, _ = make_toy_clip(ToyConfig(size=size, frames=gap + 1, seed=seed))
+        out.append((frames[0].color, frames[gap].color))
+    return out
+
+
+def dataset_pairs(root: str, n: int, gap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from dataprep.format import Dataset
+
+    ds = Dataset.open(root)
+    out = []
+    for info in ds.clips():
+        for t in range(0, len(info.frames) - gap, max(1, gap)):
+            if len(out) == n:
+                return out
+            fa, fb = (ds.load_frame(info.id, info.frames[i], info) for i in (t, t + gap))
+            out.append((fa.color, fb.color))
+    return out
+
+
+def clip_frames(root: str, n: int) -> list[np.ndarray]:
+    """The first ``n`` consecutive colour frames of the dataset's first clip."""
+    from dataprep.format import Dataset
+
+    ds = Dataset.open(root)
+    info = ds.clip(ds.clip_ids[0])
+    return [ds.load_frame(info.id, f, info).color for f in info.frames[:n]]
+
+
+def time_pairs(pairs, cfg: LabelConfig) -> dict[str, float]:
+    """Median seconds per step over the pairs (models loaded before timing)."""
+    label_images(*pairs[0], cfg=cfg)  # warm-up: load the models, build oneDNN primitives
+    rows = []
+    for a, b in pairs:
+        t = time.perf_counter()
+        res = label_images(a, b, cfg=cfg)
+        total = time.perf_counter() - t
+        st = res.stats
+        rows.append({"segment": st["segment_s"], "extract": st.get("extract_s", 0.0),
+                     "lightglue": st.get("lightglue_s", 0.0), "vote": st["vote_s"], "coarse": st.get("coarse_s", 0.0),
+                     "total": total, "matches": len(res.matches)})
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def time_reference(pairs) -> float:
+    """Median seconds of DISK keypoints on both frames + LightGlue, full resolution, whole frame."""
+    from dataprep.label.lightglue import extract_keypoints, match_keypoints
+
+    def run(a, b):
+        ka = extract_keypoints(a, "disk", "cpu", 10**6, 2048, 0.0)
+        kb = extract_keypoints(b, "disk", "cpu", 10**6, 2048, 0.0)
+        return match_keypoints(ka, kb, "disk", "cpu")
+
+    run(*pairs[0])
+    times = []
+    for a, b in pairs:
+        t = time.perf_counter()
+        run(a, b)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def time_stream(pairs_frames: list[np.ndarray], cfg: LabelConfig) -> float:
+    """Seconds per pair when a clip is labelled as a stream (gap 1: each frame in two pairs)."""
+    from dataprep.label.dataset import label_clip, sample_pairs
+
+    ids = [f"{i}" for i in range(len(pairs_frames))]
+    pairs = sample_pairs(ids, (1,))
+    t = time.perf_counter()
+    n = sum(ev[0] == "pair" for ev in label_clip(lambda f: (pairs_frames[int(f)], None, None, f), pairs, cfg, "cpu"))
+    return (time.perf_counter() - t) / n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="dataset with colour images (default: toy clips at --size)")
+    ap.add_argument("--size", type=int, default=1024, help="toy frame size (default 1024)")
+    ap.add_argument("--pairs", type=int, default=8, help="pairs timed (median)")
+    ap.add_argument("--gap", type=int, default=3, help="frames between the two frames of a pair")
+    ap.add_argument("--threads", default="1,2", help="torch CPU threads to time, comma-separated")
+    ap.add_argument("--ref-pairs", type=int, default=2, help="pairs for the DISK+LG reference (0 = skip)")
+    args = ap.parse_args()
+    pairs = dataset_pairs(args.data, args.pairs, args.gap) if args.data else toy_pairs(args.pairs, args.size, args.gap)
+    h, w = pairs[0][0].shape[:2]
+    print(f"{len(pairs)} pairs of {w}x{h} colored frames ({args.data or 'toy clips'}), gap {args.gap}; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    cfg = LabelConfig(use_line_image=False)
+    for n in [int(x) for x in args.threads.split(",")]:
+        torch.set_num_threads(n)
+        r = time_pairs(pairs, cfg)
+        steps = " ".join(f"{k} {r[k]:.3f}" for k in ("segment", "extract", "lightglue", "vote", "coarse"))
+        print(f"labeller, {n} thread(s): {r['total']:.2f} s per pair (median)   [{steps}]  "
+              f"{r['matches']:.0f} matches  load {os.getloadavg()[0]:.1f}")
+    torch.set_num_threads(int(args.threads.split(",")[0]))
+    frames = clip_frames(args.data, 6) if args.data else None
+    if frames is None:  # consecutive toy frames
+        from dataprep.synthetic import ToyConfig, make_toy_clip
+
+        frames = [f.color for f in make_toy_clip(ToyConfig(size=args.size, frames=6, seed=0))[0]]
+    print(f"streamed clip ({len(frames)} frames, gap 1): {time_stream(frames, cfg):.2f} s per pair")
+    if args.ref_pairs:
+        ref = time_reference(pairs[:args.ref_pairs])
+        print(f"reference DISK + LightGlue at full size, {torch.get_num_threads()} thread(s): {ref:.2f} s per pair "
+              f"(keypoints + matching only)  load {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

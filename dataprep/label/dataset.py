@@ -1,0 +1,280 @@
+"""``linecorr label``: a dataset or a folder of coloured frames in, a labelled dataset out.
+
+Pairs are sampled per clip (a pair starts every ``stride`` frames, its frames ``gap`` apart, for
+each gap). The frames of those pairs are segmented once (colour segmenter, or the input's own
+segments with ``segmentation=given``) and written with their colour image, line image and pixel
+labels when the input has them; every pair gets the labeller's matches (source ``auto``,
+confidence = vote share) and review status ``todo``, ready for the annotator and for publishing.
+
+Resume and fan-out follow the importers: the output is staged in ``<out>.partial`` and a clip is
+done once its ``clip.json`` is written, so a re-run skips finished clips; ``--workers N`` labels
+clips in a process pool, ``--backend ray`` on a Ray cluster (workers get the frames' bytes and
+send back region maps and matches, so they need no shared disk).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dataprep.errors import LinecorrError
+from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, images, make_producer
+from dataprep.importers.common import ClipJob, frame_ids, run_import, unique_ids
+from dataprep.label.config import LabelConfig, check_label_config
+from dataprep.label.pair import PairLabels, check_color_frame, label_prepared, prepare_frame, segment_frame
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+# A frame as the core sees it: (rgb (H, W, 3) uint8, line image or None, given region map or None, name)
+FrameData = tuple[np.ndarray, np.ndarray | None, np.ndarray | None, str]
+
+
+def sample_pairs(frames: list[str], gaps: tuple[int, ...], stride: int = 1) -> list[tuple[str, str, int]]:
+    """``(frame_a, frame_b, gap)``: a pair starts every ``stride`` frames, one per gap that fits.
+
+    Sorted by the position of frame A, so a streaming labeller can drop frames it has passed.
+    """
+    out = [(frames[t], frames[t + g], g) for t in range(0, len(frames), stride) for g in sorted(set(gaps))
+           if t + g < len(frames)]
+    return out
+
+
+def set_threads(cfg: LabelConfig, workers: int) -> None:
+    """Torch CPU threads for this process: ``cfg.threads``, or (0) the CPU cores shared among the workers.
+
+    Oversubscribing cores is far worse for torch than using fewer (OpenMP threads spin-wait): on
+    the shared 2-core machine a 1024² pair took 1.9 s with 1 thread and 10.7 s with 2
+    (benchmarks/bench_label.py), hence the default of 1.
+    """
+    import torch
+
+    n = cfg.threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    torch.set_num_threads(n)
+
+
+def label_clip(load: Callable[[str], FrameData], pairs: list[tuple[str, str, int]], cfg: LabelConfig,
+               device: str) -> Iterator[tuple]:
+    """Label a clip's pairs, streaming: frames are loaded, segmented and dropped as the pairs pass.
+
+    Args:
+        load: frame id -> :data:`FrameData` (colour checked by the caller or not: checked here).
+        pairs: ``(frame_a, frame_b, gap)`` sorted by frame A's position.
+        cfg: settings.
+        device: resolved torch device.
+
+    Yields:
+        ``("frame", frame id, seg)`` once per frame, before any pair that uses it, then
+        ``("pair", frame_a, frame_b, gap, PairLabels)`` per pair.
+    """
+    last_use: dict[str, int] = {}
+    for i, (fa, fb, _) in enumerate(pairs):
+        last_use[fa] = last_use[fb] = i
+    live: dict[str, object] = {}
+    for i, (fa, fb, gap) in enumerate(pairs):
+        for f in (fa, fb):
+            if f in live:
+                continue
+            rgb, line, seg, name = load(f)
+            rgb = check_color_frame(rgb, name)
+            if seg is None:
+                seg = segment_frame(rgb, line=line if cfg.use_line_image else None, params=cfg.segment_params)
+            live[f] = prepare_frame(rgb, seg, name, checked=True)
+            yield ("frame", f, live[f].seg)
+        yield ("pair", fa, fb, gap, label_prepared(live[fa], live[fb], cfg, device))
+        for f in (fa, fb):
+            if last_use[f] == i:
+                del live[f]
+
+
+def to_pair(clip: str, fa: str, fb: str, gap: int, res: PairLabels, cfg: LabelConfig) -> Pair:
+    """The format's :class:`Pair` for a labelled pair (matches ``auto``; how each was made in ``meta``)."""
+    stats = {k: v for k, v in res.stats.items() if not isinstance(v, np.ndarray)}
+    stats["alignment"] = [[round(float(x), 5) for x in row] for row in res.alignment]
+    stats["coarse"] = [[a, b] for a, b, _, how in res.matches if how == "coarse"]
+    return Pair(clip, fa, fb, [Match(a, b, "auto", float(min(1.0, max(0.0, c)))) for a, b, c, _ in res.matches],
+                res.unmatched_a if cfg.mark_unmatched else [], res.unmatched_b if cfg.mark_unmatched else [],
+                status=cfg.pair_status, meta={"gap": int(gap), "labeller": stats})
+
+
+def line_from_regions(seg: np.ndarray) -> np.ndarray:
+    """``(H, W) uint8`` closed line image of a region map: its line pixels and region boundaries."""
+    from dataprep.segment.line_extract import boundary_ink
+
+    return np.where((seg == 0) | boundary_ink(seg, 1), 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# one clip, local
+
+
+def _frame_loader(job: ClipJob, cfg: LabelConfig) -> Callable[[str], FrameData]:
+    if job.extra["kind"] == "dataset":
+        src = Dataset.open(job.path)
+        info = src.clip(job.clip)
+
+        def load(f: str) -> FrameData:
+            fr = src.load_frame(job.clip, f, info)
+            name = str(src.path(job.clip, "color", f))
+            rgb = fr.color if fr.alpha is None else np.dstack([fr.color, fr.alpha])  # composited on white later
+            return rgb, fr.line_raw, fr.seg if cfg.segmentation == "given" else None, name
+        return load
+    files = dict(zip(job.frames, job.extra["files"]))
+
+    def load_file(f: str) -> FrameData:
+        return images.read_image_raw(files[f]), None, None, files[f]
+    return load_file
+
+
+def _write_frame(w: DatasetWriter, job: ClipJob, f: str, seg: np.ndarray, cfg: LabelConfig, src: Dataset | None,
+                 size: list) -> None:
+    if src is not None:
+        if cfg.segmentation == "given":
+            w.link_frame(src, job.clip, f)
+            return
+        fr = src.load_frame(job.clip, f)
+        w.write_frame(job.clip, f, line=fr.line_raw, seg=seg, color=fr.color, alpha=fr.alpha, labels=fr.labels)
+        return
+    raw = images.read_image_raw(job.extra["files"][job.frames.index(f)])
+    if size and raw.shape[:2] != tuple(size):
+        raise LinecorrError(f"is {raw.shape[1]}x{raw.shape[0]}, other frames of the clip are {size[1]}x{size[0]}",
+                            job.extra["files"][job.frames.index(f)])
+    size[:] = raw.shape[:2]
+    color = check_color_frame(raw[..., :3] if raw.ndim == 3 and raw.shape[2] == 4 else raw)
+    alpha = raw[..., 3] if raw.ndim == 3 and raw.shape[2] == 4 else None
+    w.write_frame(job.clip, f, line=line_from_regions(seg), seg=seg, color=color, alpha=alpha)
+
+
+def _finish(w: DatasetWriter, job: ClipJob, used: list[str], src: Dataset | None, size: list) -> None:
+    if src is not None:
+        info = src.clip(job.clip)
+        w.finish_clip(dataclasses.replace(info, frames=used, meta={**info.meta, "labelled_from": len(info.frames)}))
+    else:
+        w.finish_clip(ClipInfo(job.clip, used, size[1], size[0], has_color=True,
+                               source={"kind": "images", "folder": Path(job.path).name}))
+
+
+def convert_clip(w: DatasetWriter, job: ClipJob, cfg: LabelConfig) -> None:
+    """Label one clip into the writer (module level: runs in a process pool)."""
+    from tqdm import tqdm
+
+    from dataprep.label.lightglue import resolve_device
+
+    set_threads(cfg, job.extra.get("workers", 1))
+    device = resolve_device(cfg.device) if cfg.extractor in ("aliked", "disk") else "cpu"
+    pairs = sample_pairs(job.frames, tuple(cfg.gaps), cfg.stride)
+    src = Dataset.open(job.path) if job.extra["kind"] == "dataset" else None
+    w.begin_clip(job.clip)
+    in_pairs = {f for a, b, _ in pairs for f in (a, b)}
+    used = [f for f in job.frames if f in in_pairs]
+    size: list = []
+    bar = tqdm(total=len(pairs), desc=job.clip[:20], unit="pair", leave=False, file=sys.stderr,
+               disable=None if job.extra.get("workers", 1) <= 1 else True)
+    for ev in label_clip(_frame_loader(job, cfg), pairs, cfg, device):
+        if ev[0] == "frame":
+            _write_frame(w, job, ev[1], ev[2], cfg, src, size)
+        else:
+            _, fa, fb, gap, res = ev
+            w.write_pair(to_pair(job.clip, fa, fb, gap, res, cfg))
+            bar.update()
+    bar.close()
+    _finish(w, job, used, src, size)
+
+
+# ---------------------------------------------------------------------------------------------
+# jobs
+
+
+def _folder_jobs(root: Path, cfg: LabelConfig) -> list[ClipJob]:
+    def imgs(d: Path) -> list[Path]:
+        return sorted((p for p in d.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS
+                       and not p.name.startswith(".")),
+                      key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.stem))
+    groups = [(root, imgs(root))] if imgs(root) else []
+    groups += [(d, imgs(d)) for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))]
+    groups = [(d, fs) for d, fs in groups if fs]
+    if not groups:
+        raise LinecorrError(f"has no images ({', '.join(IMAGE_EXTS)}) in it or in its sub-folders", root)
+    jobs = []
+    for clip, (d, files) in zip(unique_ids([d.name for d, _ in groups]), groups):
+        fids, _ = frame_ids([p.stem for p in files])
+        jobs.append(ClipJob(clip, cfg.split, str(d), fids, {"kind": "folder", "files": [str(p) for p in files]}))
+    return jobs
+
+
+def _dataset_jobs(src: Dataset, cfg: LabelConfig) -> list[ClipJob]:
+    jobs = []
+    for info in src.clips():
+        if not info.has_color:
+            raise LinecorrError("clip has no color images; linecorr label needs colored frames",
+                                src.root / "clips" / info.id / "clip.json")
+        jobs.append(ClipJob(info.id, src.split_of(info.id) or cfg.split, str(src.root), info.frames,
+                            {"kind": "dataset"}))
+    if not jobs:
+        raise LinecorrError("dataset has no clips", src.root)
+    return jobs
+
+
+def label_to_dataset(src: str | os.PathLike, out: str | os.PathLike, cfg: LabelConfig | None = None, *,
+                     overwrite: bool = False, workers: int = 1, backend: str = "local",
+                     only_split: str | None = None) -> Path:
+    """Pseudo-label every sampled pair of ``src`` (a dataset or a folder of coloured frames) into ``out``.
+
+    Args:
+        src: a linecorr dataset with colour images, or a folder of images (sub-folders = clips).
+        out: the new dataset.
+        cfg: settings (defaults when None).
+        overwrite: replace an existing ``out``.
+        workers: clips labelled at once (process pool).
+        backend: ``local`` or ``ray``.
+        only_split: dataset input: label only the clips of this split.
+
+    Returns:
+        The path of the committed dataset.
+    """
+    from dataprep.config import config_dict
+
+    cfg = cfg or LabelConfig()
+    check_label_config(cfg)
+    if backend not in ("local", "ray"):
+        raise LinecorrError(f"--backend {backend!r} is not 'local' or 'ray'")
+    root = Path(src)
+    if not root.is_dir():
+        raise LinecorrError("is not a directory (expected a dataset or a folder of colored images)", root)
+    workers = max(1, int(workers))
+    parent = Dataset.open(root) if (root / "manifest.json").is_file() else None
+    if parent is None and cfg.segmentation == "given":
+        raise LinecorrError("segmentation=given needs a dataset input (a folder of images has no segments)", root)
+    jobs = _dataset_jobs(parent, cfg) if parent else _folder_jobs(root, cfg)
+    if only_split is not None:
+        if parent is None or only_split not in parent.splits:
+            raise LinecorrError(f"has no split {only_split!r} (splits: {', '.join(parent.splits) if parent else 'none'})",
+                                root)
+        jobs = [j for j in jobs if j.split == only_split]
+    short = [j.clip for j in jobs if not sample_pairs(j.frames, tuple(cfg.gaps), cfg.stride)]
+    if len(short) == len(jobs):
+        raise LinecorrError(f"no clip has two frames {min(cfg.gaps)} apart: nothing to label", root)
+    if short:
+        print(f"skipping {len(short)} clips shorter than every gap (first: {short[0]})", file=sys.stderr)
+        jobs = [j for j in jobs if j.clip not in short]
+    for j in jobs:
+        j.extra["workers"] = workers if backend == "local" else 1
+    name = f"{parent.manifest.name}-auto" if parent else f"{root.name}-auto"
+    w = DatasetWriter(out, name=name, producer=make_producer("label", config_dict(cfg)), parent=parent,
+                      overwrite=overwrite, license=parent.manifest.license if parent else "",
+                      description="Region correspondences pseudo-labelled by linecorr label (LightGlue voting "
+                                  "+ coarse matcher); pairs await review.")
+    n_pairs = sum(len(sample_pairs(j.frames, tuple(cfg.gaps), cfg.stride)) for j in jobs)
+    print(f"labelling {n_pairs} pairs of {len(jobs)} clips (gaps {list(cfg.gaps)}, stride {cfg.stride}, "
+          f"{cfg.extractor}{' + sift' if cfg.sift_votes and cfg.extractor != 'sift' else ''})", file=sys.stderr)
+    if backend == "ray":
+        from dataprep.label.ray_backend import run_ray
+
+        run_ray(w, jobs, cfg)
+        return run_import(w, jobs, convert_clip, cfg, workers=1, desc="label")  # all done: splits + commit
+    return run_import(w, jobs, convert_clip, cfg, workers=workers, desc="label")
+

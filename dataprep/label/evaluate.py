@@ -1,0 +1,249 @@
+"""Quality of pseudo-labels on data with ground truth (``linecorr label --eval``).
+
+The labeller segments frames itself, so its regions are not the GT segments. Each predicted
+region is mapped to the GT id covering most of its pixels (its *dominant* id; *purity* = that
+share), using GT ids that are consistent across the frames of a clip: the pixel label maps
+(rendered clips, PBC imports) or else the segment tables' ``label`` column. Only pixels inside GT
+segments are evaluated (GT lines belong to no region). GT background (label -1) is a region
+too, so a predicted region spilling into the background is impure; predicted pairs whose two
+regions are both background are left out (matching paper to paper says nothing).
+
+Figures, pooled over all pairs (and per frame gap, and per split):
+
+* region precision / recall: the manga paper's Table 2 metric (purity > 0.8), computed by
+  ``benchmark.metrics.region.region_match_scores`` so that the labeller and the benchmark
+  share one definition; GT pairs = every part id present in both frames.
+* segment accuracy: share of target regions (of frame B, background excluded) whose match
+  carries the right GT id: the best-confidence source region's dominant id equals the target's,
+  or, for a target whose part is absent from A, the target is unmatched.
+* pixel accuracy: the same weighted by the target regions' evaluated pixels.
+* coverage: share of target regions with a match; vote / coarse: matches by each step.
+
+``benchmark`` is imported inside :func:`score_pair` only: dataprep never imports it at module
+level (DESIGN.md), and scoring needs it only when someone asks for a report.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dataprep.errors import LinecorrError
+from dataprep.format import Dataset, Frame
+
+BACKGROUND = 1  # GT id of the background in the maps built here; parts are label + 2; 0 = not evaluated
+PURITY_THRESHOLD = 0.8
+
+
+def gt_id_map(frame: Frame, where: str = "") -> np.ndarray:
+    """``(H, W) int64`` GT ids: 0 = not evaluated (GT line), 1 = background, ``label + 2`` for parts.
+
+    Raises:
+        LinecorrError: the frame has neither pixel label maps nor segment labels.
+    """
+    seg = frame.seg
+    if frame.labels is not None:
+        lab = frame.labels.astype(np.int64)
+    else:
+        lut = np.full(int(seg.max()) + 1, -1, np.int64)
+        lut[frame.segments.ids] = frame.segments.label
+        if not (frame.segments.label >= 0).any():
+            raise LinecorrError("has no correspondence labels (pixel label maps or segment label ids); "
+                                "--eval needs ground truth such as rendered clips or PBC imports", where or None)
+        lab = lut[seg]
+    out = np.where(lab >= 0, lab + 2, BACKGROUND)
+    out[seg == 0] = 0
+    return out
+
+
+def dominant_ids(pred: np.ndarray, gt: np.ndarray) -> dict[int, tuple[int, float, int]]:
+    """``{predicted id: (dominant GT id, purity, evaluated pixels)}`` for predicted ids > 0 on evaluated pixels."""
+    ev = (gt > 0) & (pred > 0)
+    p, g = pred[ev].astype(np.int64), gt[ev]
+    if p.size == 0:
+        return {}
+    ng = int(g.max()) + 1
+    codes, counts = np.unique(p * ng + g, return_counts=True)
+    pid, gid = codes // ng, codes % ng
+    order = np.lexsort((-counts, pid))
+    first = order[np.r_[True, np.diff(pid[order]) != 0]]
+    size = dict(zip(*np.unique(p, return_counts=True)))
+    return {int(pid[i]): (int(gid[i]), float(counts[i] / size[pid[i]]), int(size[pid[i]])) for i in first}
+
+
+@dataclass
+class PairScore:
+    """Counts of one pair (sums of these give pooled figures)."""
+
+    gap: int
+    n_pure: int = 0
+    n_correct: int = 0
+    n_gt_pairs: int = 0
+    n_recovered: int = 0
+    n_targets: int = 0
+    n_targets_right: int = 0
+    px_targets: int = 0
+    px_targets_right: int = 0
+    n_targets_matched: int = 0
+    n_vote: int = 0
+    n_coarse: int = 0
+    n_matches: int = 0
+    n_vote_correct: int = 0
+    n_vote_scored: int = 0
+    n_coarse_correct: int = 0
+    n_coarse_scored: int = 0
+
+
+def score_pair(pred_a: np.ndarray, pred_b: np.ndarray, matches: list[tuple[int, int, float, str]],
+               gt_a: np.ndarray, gt_b: np.ndarray, gap: int = 0) -> PairScore:
+    """Score one pair's matches against GT id maps.
+
+    Args:
+        pred_a, pred_b: ``(H, W) int`` predicted region maps (0 = line).
+        matches: ``(id_a, id_b, confidence, how)`` edges (``how``: vote / coarse / anything).
+        gt_a, gt_b: ``(H, W) int64`` GT id maps from :func:`gt_id_map`.
+        gap: frame gap, for grouping.
+    """
+    from benchmark.metrics.region import region_match_scores
+
+    dom_a, dom_b = dominant_ids(pred_a, gt_a), dominant_ids(pred_b, gt_b)
+    s = PairScore(gap)
+    kept = [(a, b, c, how) for a, b, c, how in matches
+            if not (dom_a.get(a, (0,))[0] == BACKGROUND and dom_b.get(b, (0,))[0] == BACKGROUND)]
+    parts_a = set(np.unique(gt_a[gt_a > BACKGROUND]).tolist())
+    parts_b = set(np.unique(gt_b[gt_b > BACKGROUND]).tolist())
+    gt_pairs = [(g, g) for g in sorted(parts_a & parts_b)]
+    if gt_pairs or kept:
+        r = region_match_scores(pred_a, pred_b, [(a, b) for a, b, _, _ in kept] or np.zeros((0, 2), np.int64),
+                                gt_a, gt_b, gt_pairs or np.zeros((0, 2), np.int64), purity_threshold=PURITY_THRESHOLD)
+        s.n_pure, s.n_correct = int(r["n_pure_pairs"]), int(r["n_correct"])
+        s.n_gt_pairs, s.n_recovered = int(r["n_gt_pairs"]), int(r["n_recovered"])
+    best: dict[int, tuple[float, int]] = {}
+    for a, b, c, how in matches:
+        if c > best.get(b, (-1.0, 0))[0]:
+            best[b] = (c, a)
+        s.n_matches += 1
+        right = dom_a.get(a, (0,))[0] == dom_b.get(b, (-1,))[0]
+        if how == "vote":
+            s.n_vote += 1
+            s.n_vote_scored += 1
+            s.n_vote_correct += right
+        elif how == "coarse":
+            s.n_coarse += 1
+            s.n_coarse_scored += 1
+            s.n_coarse_correct += right
+    for b, (g, _, px) in dom_b.items():
+        if g == BACKGROUND:
+            continue
+        s.n_targets += 1
+        if b in best:
+            s.n_targets_matched += 1
+            ok = dom_a.get(best[b][1], (0,))[0] == g
+        else:
+            ok = g not in parts_a
+        s.n_targets_right += ok
+        s.px_targets += px
+        s.px_targets_right += px * ok
+    return s
+
+
+def summarise(scores: list[PairScore]) -> dict:
+    """Pooled figures of a list of pair scores (see the module docstring)."""
+    t = defaultdict(int)
+    for s in scores:
+        for k, v in vars(s).items():
+            if k != "gap":
+                t[k] += v
+
+    def ratio(a: str, b: str) -> float:
+        return t[a] / t[b] if t[b] else float("nan")
+
+    return {"pairs": len(scores), "region_precision": ratio("n_correct", "n_pure"),
+            "region_recall": ratio("n_recovered", "n_gt_pairs"),
+            "segment_accuracy": ratio("n_targets_right", "n_targets"),
+            "pixel_accuracy": ratio("px_targets_right", "px_targets"),
+            "coverage": ratio("n_targets_matched", "n_targets"),
+            "vote_match_accuracy": ratio("n_vote_correct", "n_vote_scored"),
+            "coarse_match_accuracy": ratio("n_coarse_correct", "n_coarse_scored"),
+            "vote_matches": t["n_vote"], "coarse_matches": t["n_coarse"], "target_regions": t["n_targets"],
+            "pure_pairs": t["n_pure"], "gt_pairs": t["n_gt_pairs"]}
+
+
+@dataclass
+class EvalReport:
+    """Pooled figures overall and per frame gap."""
+
+    overall: dict
+    by_gap: dict[int, dict] = field(default_factory=dict)
+    by_split: dict[str, dict] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"overall": self.overall, "by_gap": {str(k): v for k, v in sorted(self.by_gap.items())},
+                "by_split": dict(sorted(self.by_split.items()))}
+
+    def table(self) -> str:
+        """The report as a text table (one row per gap, then all)."""
+        cols = [("pairs", "pairs", "{:d}"), ("region_precision", "reg.P", "{:.3f}"),
+                ("region_recall", "reg.R", "{:.3f}"), ("segment_accuracy", "seg.acc", "{:.3f}"),
+                ("pixel_accuracy", "pix.acc", "{:.3f}"), ("coverage", "covered", "{:.3f}"),
+                ("vote_match_accuracy", "vote.acc", "{:.3f}"), ("coarse_match_accuracy", "coarse.acc", "{:.3f}"),
+                ("vote_matches", "votes", "{:d}"), ("coarse_matches", "coarse", "{:d}")]
+        lines = ["pairs        " + " ".join(f"{h:>10}" for _, h, _ in cols)]
+        rows = [(f"gap {g}", r) for g, r in sorted(self.by_gap.items())]
+        if len(self.by_split) > 1:
+            rows += [(f"{s[:8]}", r) for s, r in sorted(self.by_split.items())]
+        rows.append(("all", self.overall))
+        for name, r in rows:
+            lines.append(f"{name:<12} " + " ".join(f"{fmt.format(r[k]):>10}" for k, _, fmt in cols))
+        return "\n".join(lines)
+
+
+def evaluate_dataset(labelled: str, gt: str | None = None, progress: bool = True) -> EvalReport:
+    """Score every ``auto`` pair of a labelled dataset against the GT of its input dataset.
+
+    Args:
+        labelled: a dataset written by ``linecorr label``.
+        gt: the dataset with ground truth (same clip and frame ids); default: the labelled
+            dataset's parent (manifest ``parent.path``).
+        progress: show a progress bar.
+
+    Raises:
+        LinecorrError: no GT dataset, or the GT has no correspondence labels.
+    """
+    from tqdm import tqdm
+
+    out = Dataset.open(labelled)
+    gt_path = gt or (out.manifest.parent or {}).get("path")
+    if not gt_path:
+        raise LinecorrError("has no parent dataset to take ground truth from; pass the GT dataset", out.root)
+    ref = Dataset.open(gt_path)
+    cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def gt_map(clip: str, frame: str) -> np.ndarray:
+        if (clip, frame) not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[(clip, frame)] = gt_id_map(ref.load_frame(clip, frame), f"{ref.root}/clips/{clip}")
+        return cache[(clip, frame)]
+
+    scores = []
+    for pid in tqdm(out.pair_ids(), desc="evaluate", unit="pair", file=sys.stderr, disable=not progress or None):
+        p = out.load_pair(pid)
+        coarse = {tuple(e) for e in p.meta.get("labeller", {}).get("coarse", [])}
+        ms = [(m.a, m.b, m.confidence, "coarse" if (m.a, m.b) in coarse else "vote" if m.source == "auto"
+               else m.source) for m in p.matches]
+        gap = int(p.meta.get("gap", 0))
+        scores.append(score_pair(out.load_seg(p.clip, p.frame_a), out.load_seg(p.clip, p.frame_b), ms,
+                                 gt_map(p.clip, p.frame_a), gt_map(p.clip, p.frame_b), gap))
+    if not scores:
+        raise LinecorrError("has no pairs to evaluate", out.root)
+    by_gap: dict[int, list[PairScore]] = defaultdict(list)
+    by_split: dict[str, list[PairScore]] = defaultdict(list)
+    for pid, s in zip(out.pair_ids(), scores):
+        by_gap[s.gap].append(s)
+        by_split[out.split_of(pid.split("/")[0]) or "none"].append(s)
+    return EvalReport(summarise(scores), {g: summarise(v) for g, v in by_gap.items()},
+                      {k: summarise(v) for k, v in by_split.items()})

@@ -29,7 +29,7 @@ import numpy as np
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
 from dataprep.format.atomic import atomic_write_json
-from dataprep.format.schema import parse_pair_id, pair_id
+from dataprep.format.schema import pair_id, parse_pair_id
 
 FORMAT = "linecorr-predictions"
 VERSION = "1.0"

@@ -73,16 +73,6 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one config value, e.g. --set radius=3 (repeatable)")
 
 
-def not_built(name: str, issue: int, what: str):
-    """A runner for a stage that does not exist yet: says so and exits 3."""
-
-    def run(args) -> int:
-        print(f"linecorr {name}: not built yet — {what} is tracked in issue #{issue}.", file=sys.stderr)
-        return 3
-
-    return run
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

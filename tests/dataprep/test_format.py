@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from dataprep.errors import FormatError, LinecorrError
-from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, compute_segment_table, make_producer
-from dataprep.format import images
+from dataprep.errors import LinecorrError
+from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, compute_segment_table, images, make_producer
 
 
 def _tiny_frame():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from dataprep.cli import main

@@ -34,9 +34,10 @@ def run_train(args) -> int:
     import os
     from pathlib import Path
 
-    from benchmark.train.ant import prepare_run_dir, train_ant
+    from benchmark.train.ant import train_ant
     from benchmark.train.checkpoint import checkpoint_config, read_checkpoint
     from benchmark.train.config import TrainConfig, load_train_config
+    from benchmark.train.loop import prepare_run_dir
     from dataprep.config import load_config
 
     if args.resume:  # the run's own config, with --set on top (e.g. more steps)
@@ -58,7 +59,8 @@ def _run_train_vit(args) -> int:
     import os
     from pathlib import Path
 
-    from benchmark.train.vit import checkpoint_vit_config, prepare_run_dir, train_patch_vit
+    from benchmark.train.loop import prepare_run_dir
+    from benchmark.train.vit import checkpoint_vit_config, train_patch_vit
     from benchmark.train.vit_config import VitTrainConfig, load_vit_config
     from dataprep.config import load_config
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmark.models.ant.losses import LossOutput, ant_loss
 from benchmark.models.ant.model import AnT, count_parameters
 from benchmark.train.config import TrainConfig
 from benchmark.train.data import PairStream, check_labels, collate, eval_pairs
-from benchmark.train.loop import DistInfo, Trainer, pick_device, setup_distributed
+from benchmark.train.loop import DistInfo, Trainer, finish_run, make_loader, save_run_config, start_run
 from dataprep.errors import LinecorrError
 
 
@@ -50,16 +49,7 @@ def label_accuracy(model: AnT, batches: list[dict], key: str = "label") -> float
 
 
 def _loader(dataset: str, cfg: TrainConfig, dist: DistInfo, start_step: int):
-    stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank)
-    loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, collate_fn=collate,
-                                         num_workers=cfg.workers, worker_init_fn=_one_thread,
-                                         pin_memory=torch.cuda.is_available(),
-                                         persistent_workers=cfg.workers > 0)
-    return iter(loader)
-
-
-def _one_thread(_: int) -> None:
-    torch.set_num_threads(1)  # workers build crops; the main process owns the cores for the model
+    return make_loader(PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank), cfg, collate)
 
 
 def _validation(dataset: str, cfg: TrainConfig):
@@ -76,50 +66,25 @@ def _validation(dataset: str, cfg: TrainConfig):
     return lambda model: label_accuracy(model, batches, key)
 
 
-def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
-    """Check the run folder: a fresh run must not overwrite a checkpoint, a resume needs one."""
-    run = Path(out)
-    last = run / "last.safetensors"
-    if resume and not last.is_file():
-        raise LinecorrError("nothing to resume: no last.safetensors in the run folder", run)
-    if not resume and last.is_file():
-        raise LinecorrError("run folder already holds a checkpoint; pass --resume or choose another --out", run)
-    run.mkdir(parents=True, exist_ok=True)
-    return run
-
-
 def train_ant(cfg: TrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
               progress: bool = True) -> Path:
     """Train AnT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
-    import yaml
 
-    from dataprep.config import config_dict
 
     dataset = os.fspath(dataset)
     check_labels(dataset, cfg.train_split, cfg.labels)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")
-    device_kind = "cuda" if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
-    dist = setup_distributed(device_kind)
-    run = prepare_run_dir(out, resume) if dist.main else Path(out)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    device = pick_device(cfg.device, dist)
+    dist, run, device = start_run(cfg, out, resume)
     model = AnT(cfg.model)
     trainer = Trainer(model, cfg, run, make_loss_fn(cfg), _validation(dataset, cfg) if dist.main else None,
                       dist, device)
     if resume:
         trainer.resume(Path(out) / "last.safetensors")
     if dist.main:
-        (run / "config.yaml").write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False), encoding="utf-8")
+        save_run_config(run, cfg)
         print(f"AnT ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
               f"effective batch {cfg.batch_size * trainer.accum * dist.world}, from step {trainer.step}")
     last = trainer.fit(_loader(dataset, cfg, dist, trainer.step), progress)
-    if dist.world > 1:
-        import torch.distributed as tdist
-
-        tdist.barrier()
-        tdist.destroy_process_group()
+    finish_run(dist)
     return last

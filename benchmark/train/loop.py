@@ -73,6 +73,67 @@ def pick_device(name: str, dist: DistInfo) -> torch.device:
     return torch.device(name)
 
 
+def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
+    """Check the run folder: a fresh run must not overwrite a checkpoint, a resume needs one."""
+    from dataprep.errors import LinecorrError
+
+    run = Path(out)
+    last = run / "last.safetensors"
+    if resume and not last.is_file():
+        raise LinecorrError("nothing to resume: no last.safetensors in the run folder", run)
+    if not resume and last.is_file():
+        raise LinecorrError("run folder already holds a checkpoint; pass --resume or choose another --out", run)
+    run.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+def start_run(cfg, out: str | os.PathLike, resume: bool) -> tuple[DistInfo, Path, torch.device]:
+    """The common start of a training run (AnT, patch-ViT): DDP setup, run folder, threads, seeds, device.
+
+    ``cfg`` needs ``device``, ``threads`` and ``seed``. Only rank 0 checks and creates the folder.
+    """
+    import numpy as np
+
+    cuda = cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available())
+    dist = setup_distributed("cuda" if cuda else "cpu")
+    run = prepare_run_dir(out, resume) if dist.main else Path(out)
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    return dist, run, pick_device(cfg.device, dist)
+
+
+def save_run_config(run: Path, cfg) -> None:
+    """Write the resolved config as ``config.yaml`` in the run folder."""
+    import yaml
+
+    from dataprep.config import config_dict
+
+    (run / "config.yaml").write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False), encoding="utf-8")
+
+
+def finish_run(dist: DistInfo) -> None:
+    """Tear down the process group of a DDP run (no-op for one process)."""
+    if dist.world > 1:
+        import torch.distributed as tdist
+
+        tdist.barrier()
+        tdist.destroy_process_group()
+
+
+def _one_thread(_: int) -> None:
+    torch.set_num_threads(1)  # workers build samples; the main process owns the cores for the model
+
+
+def make_loader(stream: torch.utils.data.IterableDataset, cfg, collate: Callable) -> Iterator:
+    """An endless batch iterator over ``stream`` (``cfg.batch_size``, ``cfg.workers`` one-thread workers)."""
+    loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, collate_fn=collate,
+                                         num_workers=cfg.workers, worker_init_fn=_one_thread,
+                                         pin_memory=torch.cuda.is_available(), persistent_workers=cfg.workers > 0)
+    return iter(loader)
+
+
 def lr_factor(step: int, cfg: TrainConfig, time_frac: float = 0.0) -> float:
     """Learning-rate multiplier at optimizer step ``step`` (0-based): warmup, then flat or cosine.
 

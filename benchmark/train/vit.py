@@ -19,7 +19,7 @@ import torch
 from benchmark.models.ant.losses import LossOutput
 from benchmark.models.vit.losses import patch_contrastive_loss
 from benchmark.models.vit.model import PatchViT, cosine_matrix, count_parameters, similarity_matrix
-from benchmark.train.loop import DistInfo, Trainer, pick_device, setup_distributed
+from benchmark.train.loop import DistInfo, Trainer, finish_run, make_loader, save_run_config, start_run
 from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
 from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
 from dataprep.errors import LinecorrError
@@ -80,15 +80,7 @@ def _validation(dataset: str, cfg: VitTrainConfig):
 
 
 def _loader(dataset: str, cfg: VitTrainConfig, dist: DistInfo, start_step: int):
-    stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank)
-    loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, collate_fn=collate,
-                                         num_workers=cfg.workers, worker_init_fn=_one_thread,
-                                         pin_memory=torch.cuda.is_available(), persistent_workers=cfg.workers > 0)
-    return iter(loader)
-
-
-def _one_thread(_: int) -> None:
-    torch.set_num_threads(1)  # workers build samples; the main process owns the cores for the model
+    return make_loader(PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank), cfg, collate)
 
 
 def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
@@ -104,30 +96,14 @@ def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
     return dataclasses.replace(cfg, steps=max(1, steps))
 
 
-def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
-    """Check the run folder: a fresh run must not overwrite a checkpoint, a resume needs one."""
-    from benchmark.train.ant import prepare_run_dir as _prepare
-
-    return _prepare(out, resume)
-
-
 def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
                     progress: bool = True) -> Path:
     """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
-    import yaml
 
-    from dataprep.config import config_dict
 
     dataset = os.fspath(dataset)
     cfg = resolve_steps(cfg, dataset)
-    device_kind = "cuda" if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
-    dist = setup_distributed(device_kind)
-    run = prepare_run_dir(out, resume) if dist.main else Path(out)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    device = pick_device(cfg.device, dist)
+    dist, run, device = start_run(cfg, out, resume)
     model = PatchViT(cfg.model)
     if cfg.pretrained and not resume:
         missing, _ = model.load_encoder_weights(cfg.pretrained)
@@ -138,16 +114,12 @@ def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | 
     if resume:
         trainer.resume(Path(out) / "last.safetensors")
     if dist.main:
-        (run / "config.yaml").write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False), encoding="utf-8")
+        save_run_config(run, cfg)
         print(f"patch-ViT ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
               f"effective batch {cfg.batch_size * trainer.accum * dist.world}, {cfg.steps} steps, "
               f"from step {trainer.step}")
     last = trainer.fit(_loader(dataset, cfg, dist, trainer.step), progress)
-    if dist.world > 1:
-        import torch.distributed as tdist
-
-        tdist.barrier()
-        tdist.destroy_process_group()
+    finish_run(dist)
     return last
 
 

@@ -19,6 +19,7 @@ with colour images (e.g. ``linecorr render --res 1024``), pairs ``--gap`` frames
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import time
@@ -96,15 +97,20 @@ def time_reference(pairs) -> float:
     return statistics.median(times)
 
 
-def time_stream(pairs_frames: list[np.ndarray], cfg: LabelConfig) -> float:
-    """Seconds per pair when a clip is labelled as a stream (gap 1: each frame in two pairs)."""
+def time_stream(clip: list[np.ndarray], cfg: LabelConfig, gap: int = 1) -> float:
+    """Seconds per pair when a clip is labelled as a stream (every pair ``gap`` apart, stride 1).
+
+    Gap 1: each frame is in two pairs. Gap > 1 with ``cfg.chain``: the one-frame steps between
+    are labelled too (once each, shared by the pairs that cross them), which is what
+    ``linecorr label --gaps 7`` costs.
+    """
     from dataprep.label.dataset import label_clip, sample_pairs
 
-    ids = [f"{i}" for i in range(len(pairs_frames))]
-    pairs = sample_pairs(ids, (1,))
+    ids = [f"{i}" for i in range(len(clip))]
+    pairs = sample_pairs(ids, (gap,))
     t = time.perf_counter()
-    n = sum(ev[0] == "pair" for ev in label_clip(lambda f: (pairs_frames[int(f)], None, None, f), pairs, cfg, "cpu"))
-    return (time.perf_counter() - t) / n
+    n = sum(ev[0] == "pair" for ev in label_clip(lambda f: (clip[int(f)], None, None, f), pairs, cfg, "cpu", ids))
+    return (time.perf_counter() - t) / max(n, 1)
 
 
 def main() -> None:
@@ -114,6 +120,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=8, help="pairs timed (median)")
     ap.add_argument("--gap", type=int, default=3, help="frames between the two frames of a pair")
     ap.add_argument("--threads", default="1,2", help="torch CPU threads to time, comma-separated")
+    ap.add_argument("--chain-gap", type=int, default=7, help="also time a streamed clip at this gap, chains off/on (0 = skip)")
     ap.add_argument("--ref-pairs", type=int, default=2, help="pairs for the DISK+LG reference (0 = skip)")
     args = ap.parse_args()
     pairs = dataset_pairs(args.data, args.pairs, args.gap) if args.data else toy_pairs(args.pairs, args.size, args.gap)
@@ -128,12 +135,19 @@ def main() -> None:
         print(f"labeller, {n} thread(s): {r['total']:.2f} s per pair (median)   [{steps}]  "
               f"{r['matches']:.0f} matches  load {os.getloadavg()[0]:.1f}")
     torch.set_num_threads(int(args.threads.split(",")[0]))
-    frames = clip_frames(args.data, 6) if args.data else None
+    n_clip = max(6, args.chain_gap + 5)
+    frames = clip_frames(args.data, n_clip) if args.data else None
     if frames is None:  # consecutive toy frames
         from dataprep.synthetic import ToyConfig, make_toy_clip
 
-        frames = [f.color for f in make_toy_clip(ToyConfig(size=args.size, frames=6, seed=0))[0]]
-    print(f"streamed clip ({len(frames)} frames, gap 1): {time_stream(frames, cfg):.2f} s per pair")
+        frames = [f.color for f in make_toy_clip(ToyConfig(size=args.size, frames=n_clip, seed=0))[0]]
+    print(f"streamed clip ({len(frames[:6])} frames, gap 1): {time_stream(frames[:6], cfg):.2f} s per pair")
+    if args.chain_gap > 1 and len(frames) > args.chain_gap:
+        g = args.chain_gap
+        off = time_stream(frames, dataclasses.replace(cfg, chain=False), g)
+        on = time_stream(frames, cfg, g)
+        print(f"streamed clip ({len(frames)} frames, gap {g}): {off:.2f} s per pair direct, {on:.2f} s with chains "
+              f"({len(frames) - 1} one-frame steps shared by {len(frames) - g} pairs)  load {os.getloadavg()[0]:.1f}")
     if args.ref_pairs:
         ref = time_reference(pairs[:args.ref_pairs])
         print(f"reference DISK + LightGlue at full size, {torch.get_num_threads()} thread(s): {ref:.2f} s per pair "

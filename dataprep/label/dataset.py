@@ -5,6 +5,8 @@ each gap). The frames of those pairs are segmented once (colour segmenter, or th
 segments with ``segmentation=given``) and written with their colour image, line image and pixel
 labels when the input has them; every pair gets the labeller's matches (source ``auto``,
 confidence = vote share) and review status ``todo``, ready for the annotator and for publishing.
+A pair more than one frame apart also composes the one-frame steps between its frames
+(:mod:`dataprep.label.chain`); those frames are read and segmented, not written.
 
 Resume and fan-out follow the importers: the output is staged in ``<out>.partial`` and a clip is
 done once its ``clip.json`` is written, so a re-run skips finished clips; ``--workers N`` labels
@@ -26,7 +28,8 @@ from dataprep.errors import LinecorrError
 from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, images, make_producer
 from dataprep.importers.common import ClipJob, frame_ids, run_import, unique_ids
 from dataprep.label.config import LabelConfig, check_label_config
-from dataprep.label.pair import PairLabels, check_color_frame, label_prepared, prepare_frame, segment_frame
+from dataprep.label.pair import (PairLabels, PreparedFrame, check_color_frame, label_prepared, prepare_frame,
+                                 segment_frame)
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -57,38 +60,101 @@ def set_threads(cfg: LabelConfig, workers: int) -> None:
     torch.set_num_threads(n)
 
 
+def chain_steps(frames: list[str], pairs: list[tuple[str, str, int]], cfg: LabelConfig) -> dict:
+    """``{(frame_a, frame_b): [(f0, f1), (f1, f2), ...]}``: the one-frame steps each chained pair composes.
+
+    Only pairs more than one frame apart, and only when ``cfg.chain`` is on.
+    """
+    if not cfg.chain:
+        return {}
+    pos = {f: i for i, f in enumerate(frames)}
+    out = {}
+    for fa, fb, gap in pairs:
+        i, j = pos.get(fa), pos.get(fb)
+        if gap > 1 and i is not None and j is not None and j - i > 1:
+            out[(fa, fb)] = [(frames[k], frames[k + 1]) for k in range(i, j)]
+    return out
+
+
+def needed_frames(frames: list[str], pairs: list[tuple[str, str, int]], cfg: LabelConfig) -> list[str]:
+    """Frames a clip's labelling reads: those of the pairs and, with chains, every frame between."""
+    need = {f for a, b, _ in pairs for f in (a, b)}
+    for steps in chain_steps(frames, pairs, cfg).values():
+        need.update(f for s in steps for f in s)
+    return [f for f in frames if f in need]
+
+
 def label_clip(load: Callable[[str], FrameData], pairs: list[tuple[str, str, int]], cfg: LabelConfig,
-               device: str) -> Iterator[tuple]:
+               device: str, frames: list[str] | None = None) -> Iterator[tuple]:
     """Label a clip's pairs, streaming: frames are loaded, segmented and dropped as the pairs pass.
+
+    A pair more than one frame apart also gets the matches of the one-frame steps between its
+    frames, composed (:mod:`dataprep.label.chain`), when ``cfg.chain`` is on and ``frames`` is
+    given. Steps are labelled once and shared by the pairs that cross them (and by the gap-1 pairs
+    themselves).
 
     Args:
         load: frame id -> :data:`FrameData` (colour checked by the caller or not: checked here).
         pairs: ``(frame_a, frame_b, gap)`` sorted by frame A's position.
         cfg: settings.
         device: resolved torch device.
+        frames: the clip's frames in order (needed for chains; None = no chains).
 
     Yields:
-        ``("frame", frame id, seg)`` once per frame, before any pair that uses it, then
-        ``("pair", frame_a, frame_b, gap, PairLabels)`` per pair.
+        ``("frame", frame id, seg)`` once per frame of a pair, before any pair that uses it, then
+        ``("pair", frame_a, frame_b, gap, PairLabels)`` per pair. Frames read only for chains are
+        not yielded.
     """
+    from dataprep.label.chain import compose
+
+    order = frames or []
+    pos = {f: i for i, f in enumerate(order)}
+    steps_of = chain_steps(order, pairs, cfg) if frames else {}
+    in_pairs = {f for a, b, _ in pairs for f in (a, b)}
     last_use: dict[str, int] = {}
     for i, (fa, fb, _) in enumerate(pairs):
-        last_use[fa] = last_use[fb] = i
-    live: dict[str, object] = {}
-    for i, (fa, fb, gap) in enumerate(pairs):
-        for f in (fa, fb):
-            if f in live:
-                continue
+        for f in (fa, fb, *(x for st in steps_of.get((fa, fb), ()) for x in st)):
+            last_use[f] = i
+    live: dict[str, PreparedFrame] = {}
+    announced: set[str] = set()
+    steps: dict[tuple[str, str], PairLabels] = {}
+
+    def prepared(f: str) -> PreparedFrame:
+        if f not in live:
             rgb, line, seg, name = load(f)
             rgb = check_color_frame(rgb, name)
             if seg is None:
                 seg = segment_frame(rgb, line=line if cfg.use_line_image else None, params=cfg.segment_params)
             live[f] = prepare_frame(rgb, seg, name, checked=True)
-            yield ("frame", f, live[f].seg)
-        yield ("pair", fa, fb, gap, label_prepared(live[fa], live[fb], cfg, device))
+        return live[f]
+
+    def step(a: str, b: str) -> PairLabels:
+        if (a, b) not in steps:
+            steps[(a, b)] = label_prepared(prepared(a), prepared(b), cfg, device)
+        return steps[(a, b)]
+
+    for i, (fa, fb, gap) in enumerate(pairs):
         for f in (fa, fb):
-            if last_use[f] == i:
-                del live[f]
+            prepared(f)
+            if f in in_pairs and f not in announced:
+                announced.add(f)
+                yield ("frame", f, live[f].seg)
+        if (fa, fb) in steps:
+            res = steps[(fa, fb)]
+        elif (fa, fb) in steps_of:
+            chain = compose([step(a, b).matches for a, b in steps_of[(fa, fb)]])
+            res = label_prepared(live[fa], live[fb], cfg, device, chain=chain)
+        else:
+            res = label_prepared(live[fa], live[fb], cfg, device)
+            if gap == 1:
+                steps[(fa, fb)] = res
+        yield ("pair", fa, fb, gap, res)
+        for f in [f for f in live if last_use.get(f, -1) <= i]:
+            del live[f]
+        # pairs come by frame A's position: steps starting before it are not needed again
+        here = pos.get(fa, -1)
+        for key in [k for k in steps if pos.get(k[0], -1) < here]:
+            del steps[key]
 
 
 def to_pair(clip: str, fa: str, fb: str, gap: int, res: PairLabels, cfg: LabelConfig) -> Pair:
@@ -96,6 +162,7 @@ def to_pair(clip: str, fa: str, fb: str, gap: int, res: PairLabels, cfg: LabelCo
     stats = {k: v for k, v in res.stats.items() if not isinstance(v, np.ndarray)}
     stats["alignment"] = [[round(float(x), 5) for x in row] for row in res.alignment]
     stats["coarse"] = [[a, b] for a, b, _, how in res.matches if how == "coarse"]
+    stats["chain"] = [[a, b] for a, b, _, how in res.matches if how == "chain"]
     return Pair(clip, fa, fb, [Match(a, b, "auto", float(min(1.0, max(0.0, c)))) for a, b, c, _ in res.matches],
                 res.unmatched_a if cfg.mark_unmatched else [], res.unmatched_b if cfg.mark_unmatched else [],
                 status=cfg.pair_status, meta={"gap": int(gap), "labeller": stats})
@@ -174,7 +241,7 @@ def convert_clip(w: DatasetWriter, job: ClipJob, cfg: LabelConfig) -> None:
     size: list = []
     bar = tqdm(total=len(pairs), desc=job.clip[:20], unit="pair", leave=False, file=sys.stderr,
                disable=None if job.extra.get("workers", 1) <= 1 else True)
-    for ev in label_clip(_frame_loader(job, cfg), pairs, cfg, device):
+    for ev in label_clip(_frame_loader(job, cfg), pairs, cfg, device, job.frames):
         if ev[0] == "frame":
             _write_frame(w, job, ev[1], ev[2], cfg, src, size)
         else:

@@ -17,7 +17,8 @@ Figures, pooled over all pairs (and per frame gap, and per split):
   carries the right GT id: the best-confidence source region's dominant id equals the target's,
   or, for a target whose part is absent from A, the target is unmatched.
 * pixel accuracy: the same weighted by the target regions' evaluated pixels.
-* coverage: share of target regions with a match; vote / coarse: matches by each step.
+* coverage: share of target regions with a match; vote / chain / coarse: matches by each step,
+  and the share of each step's matches whose two regions carry the same GT id.
 
 ``benchmark`` is imported inside :func:`score_pair` only: dataprep never imports it at module
 level (DESIGN.md), and scoring needs it only when someone asks for a report.
@@ -95,6 +96,8 @@ class PairScore:
     n_vote_scored: int = 0
     n_coarse_correct: int = 0
     n_coarse_scored: int = 0
+    n_chain: int = 0
+    n_chain_correct: int = 0
 
 
 def score_pair(pred_a: np.ndarray, pred_b: np.ndarray, matches: list[tuple[int, int, float, str]],
@@ -135,6 +138,9 @@ def score_pair(pred_a: np.ndarray, pred_b: np.ndarray, matches: list[tuple[int, 
             s.n_coarse += 1
             s.n_coarse_scored += 1
             s.n_coarse_correct += right
+        elif how == "chain":
+            s.n_chain += 1
+            s.n_chain_correct += right
     for b, (g, _, px) in dom_b.items():
         if g == BACKGROUND:
             continue
@@ -168,7 +174,8 @@ def summarise(scores: list[PairScore]) -> dict:
             "coverage": ratio("n_targets_matched", "n_targets"),
             "vote_match_accuracy": ratio("n_vote_correct", "n_vote_scored"),
             "coarse_match_accuracy": ratio("n_coarse_correct", "n_coarse_scored"),
-            "vote_matches": t["n_vote"], "coarse_matches": t["n_coarse"], "target_regions": t["n_targets"],
+            "chain_match_accuracy": ratio("n_chain_correct", "n_chain"),
+            "vote_matches": t["n_vote"], "chain_matches": t["n_chain"], "coarse_matches": t["n_coarse"], "target_regions": t["n_targets"],
             "pure_pairs": t["n_pure"], "gt_pairs": t["n_gt_pairs"]}
 
 
@@ -181,16 +188,21 @@ class EvalReport:
     by_split: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"overall": self.overall, "by_gap": {str(k): v for k, v in sorted(self.by_gap.items())},
-                "by_split": dict(sorted(self.by_split.items()))}
+        """The figures as JSON-able dicts; a ratio with nothing to count (NaN) becomes null."""
+        def clean(d: dict) -> dict:
+            return {k: None if isinstance(v, float) and v != v else v for k, v in d.items()}
+
+        return {"overall": clean(self.overall), "by_gap": {str(k): clean(v) for k, v in sorted(self.by_gap.items())},
+                "by_split": {k: clean(v) for k, v in sorted(self.by_split.items())}}
 
     def table(self) -> str:
         """The report as a text table (one row per gap, then all)."""
         cols = [("pairs", "pairs", "{:d}"), ("region_precision", "reg.P", "{:.3f}"),
                 ("region_recall", "reg.R", "{:.3f}"), ("segment_accuracy", "seg.acc", "{:.3f}"),
                 ("pixel_accuracy", "pix.acc", "{:.3f}"), ("coverage", "covered", "{:.3f}"),
-                ("vote_match_accuracy", "vote.acc", "{:.3f}"), ("coarse_match_accuracy", "coarse.acc", "{:.3f}"),
-                ("vote_matches", "votes", "{:d}"), ("coarse_matches", "coarse", "{:d}")]
+                ("vote_match_accuracy", "vote.acc", "{:.3f}"), ("chain_match_accuracy", "chain.acc", "{:.3f}"),
+                ("coarse_match_accuracy", "coarse.acc", "{:.3f}"), ("vote_matches", "votes", "{:d}"),
+                ("chain_matches", "chain", "{:d}"), ("coarse_matches", "coarse", "{:d}")]
         lines = ["pairs        " + " ".join(f"{h:>10}" for _, h, _ in cols)]
         rows = [(f"gap {g}", r) for g, r in sorted(self.by_gap.items())]
         if len(self.by_split) > 1:
@@ -232,9 +244,9 @@ def evaluate_dataset(labelled: str, gt: str | None = None, progress: bool = True
     scores = []
     for pid in tqdm(out.pair_ids(), desc="evaluate", unit="pair", file=sys.stderr, disable=not progress or None):
         p = out.load_pair(pid)
-        coarse = {tuple(e) for e in p.meta.get("labeller", {}).get("coarse", [])}
-        ms = [(m.a, m.b, m.confidence, "coarse" if (m.a, m.b) in coarse else "vote" if m.source == "auto"
-               else m.source) for m in p.matches]
+        how = {tuple(e): k for k in ("coarse", "chain") for e in p.meta.get("labeller", {}).get(k, [])}
+        ms = [(m.a, m.b, m.confidence, how.get((m.a, m.b), "vote" if m.source == "auto" else m.source))
+              for m in p.matches]
         gap = int(p.meta.get("gap", 0))
         scores.append(score_pair(out.load_seg(p.clip, p.frame_a), out.load_seg(p.clip, p.frame_b), ms,
                                  gt_map(p.clip, p.frame_a), gt_map(p.clip, p.frame_b), gap))

@@ -35,7 +35,7 @@ def _clip_files(job: ClipJob, cfg: LabelConfig, frames: list[str]) -> dict[str, 
     return out
 
 
-def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict) -> list:
+def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict, frames: list | None = None) -> list:
     """Runs on a Ray worker: label one clip from its frames' bytes; returns events with encoded maps."""
     import numpy as np
 
@@ -61,7 +61,7 @@ def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict) -> list:
             return (color if color.ndim == 3 else np.repeat(color[..., None], 3, 2)), line, seg, f"{job_clip}/{f}"
 
         events = []
-        for ev in label_clip(load, [tuple(p) for p in pairs], cfg, device):
+        for ev in label_clip(load, [tuple(p) for p in pairs], cfg, device, frames):
             if ev[0] == "frame":
                 events.append(("frame", ev[1], images.encode_segment_map(ev[2])))
             else:
@@ -80,7 +80,7 @@ def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
     from tqdm import tqdm
 
     from dataprep.config import config_dict
-    from dataprep.label.dataset import _finish, _write_frame, sample_pairs, to_pair
+    from dataprep.label.dataset import _finish, _write_frame, needed_frames, sample_pairs, to_pair
 
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, ignore_reinit_error=True,
@@ -93,7 +93,8 @@ def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
         pairs = sample_pairs(job.frames, tuple(cfg.gaps), cfg.stride)
         in_pairs = {f for a, b, _ in pairs for f in (a, b)}
         used = [f for f in job.frames if f in in_pairs]
-        ref = task.remote(job.clip, _clip_files(job, cfg, used), pairs, config_dict(cfg))
+        ref = task.remote(job.clip, _clip_files(job, cfg, needed_frames(job.frames, pairs, cfg)), pairs, config_dict(cfg),
+                          job.frames)
         pending[ref] = (job, used)
     bar = tqdm(total=len(pending), desc="label (ray)", unit="clip", file=sys.stderr, disable=None)
     try:

@@ -50,17 +50,11 @@ def drawing_mask(f: Frame) -> np.ndarray:
 
 
 def _moment_init(ma: np.ndarray, mb: np.ndarray) -> np.ndarray:
-    """Similarity from the masks' centroids and areas (robust to a swinging limb, unlike bboxes)."""
-    def stats(m):
-        mo = cv2.moments(m.astype(np.uint8), binaryImage=True)
-        if mo["m00"] < 1:
-            return np.array([m.shape[1] / 2, m.shape[0] / 2]), float(m.size)
-        return np.array([mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]]), mo["m00"]
-    ca, aa = stats(ma)
-    cb, ab = stats(mb)
-    s = float(np.clip(np.sqrt(ab / aa), 0.5, 2.0))
-    t = cb - s * ca
-    return np.array([[s, 0, t[0]], [0, s, t[1]]], np.float64)
+    """``(2, 3)`` similarity from the masks' centroids and areas (robust to a swinging limb, unlike
+    bboxes): the labeller's fallback alignment, :func:`dataprep.label.align.from_masks`."""
+    from dataprep.label.align import from_masks
+
+    return from_masks(np.ascontiguousarray(ma, bool), np.ascontiguousarray(mb, bool)).matrix
 
 
 def estimate_alignment(fa: Frame, fb: Frame, refine: bool = True, work_size: int = 192) -> Alignment:

@@ -117,29 +117,25 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tup
     def history(clip: str, name: str):
         return jsonify({"versions": ws.history(_pid(clip, name))})
 
-    @app.post("/api/pair/<clip>/<name>/op")
-    def op(clip: str, name: str):
+    def _edit(clip: str, name: str, run, **counts):
+        """Apply one edit (``run(pid, body)``), count it in the pair's effort log, answer the new state."""
         pid = _pid(clip, name)
         body = _body()
-        out = ws.apply(pid, body.get("base"), body.get("op"))
-        _effort(ws, pid, body.get("effort"), ops=1)
+        out = run(pid, body)
+        _effort(ws, pid, body.get("effort"), **counts)
         return jsonify(out)
+
+    @app.post("/api/pair/<clip>/<name>/op")
+    def op(clip: str, name: str):
+        return _edit(clip, name, lambda pid, body: ws.apply(pid, body.get("base"), body.get("op")), ops=1)
 
     @app.post("/api/pair/<clip>/<name>/undo")
     def undo(clip: str, name: str):
-        pid = _pid(clip, name)
-        body = _body()
-        out = ws.undo(pid, body.get("base"))
-        _effort(ws, pid, body.get("effort"), undos=1)
-        return jsonify(out)
+        return _edit(clip, name, lambda pid, body: ws.undo(pid, body.get("base")), undos=1)
 
     @app.post("/api/pair/<clip>/<name>/redo")
     def redo(clip: str, name: str):
-        pid = _pid(clip, name)
-        body = _body()
-        out = ws.redo(pid, body.get("base"))
-        _effort(ws, pid, body.get("effort"), ops=1)
-        return jsonify(out)
+        return _edit(clip, name, lambda pid, body: ws.redo(pid, body.get("base")), ops=1)
 
     @app.post("/api/pair/<clip>/<name>/restore")
     def restore(clip: str, name: str):

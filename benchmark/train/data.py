@@ -180,6 +180,12 @@ def check_labels(root: str, split: str, labels: str) -> None:
                         "label the data first", root)
 
 
+def worker_rng(seed: int, rank: int) -> np.random.Generator:
+    """The random generator of this DataLoader worker on this rank: streams differ per worker and rank."""
+    info = torch.utils.data.get_worker_info()
+    return np.random.default_rng([seed, rank, info.id if info is not None else 0])
+
+
 class PairStream(torch.utils.data.IterableDataset):
     """An endless stream of augmented training pairs (each worker and rank its own seed)."""
 
@@ -188,9 +194,7 @@ class PairStream(torch.utils.data.IterableDataset):
         self.root, self.cfg, self.seed, self.rank = root, cfg, seed, rank
 
     def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        wid = info.id if info is not None else 0
-        rng = np.random.default_rng([self.seed, self.rank, wid])
+        rng = worker_rng(self.seed, self.rank)
         src = FrameSource(self.root, self.cfg.train_split, self.cfg.frame_cache)
         weights = np.array([len(c.frames) for c in src.clips], np.float64)
         weights /= weights.sum()

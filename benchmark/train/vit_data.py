@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
+from benchmark.train.data import worker_rng
 from benchmark.train.vit_config import VitTrainConfig
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
@@ -122,9 +123,7 @@ class PairStream(torch.utils.data.IterableDataset):
         self.root, self.cfg, self.seed, self.rank = root, cfg, seed, rank
 
     def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        wid = info.id if info is not None else 0
-        rng = np.random.default_rng([self.seed, self.rank, wid])
+        rng = worker_rng(self.seed, self.rank)
         src = PairSource(self.root, self.cfg.train_split, self.cfg.data.regions, self.cfg.frame_cache)
         while True:
             pid = src.pids[int(rng.integers(len(src.pids)))]

@@ -122,6 +122,54 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
     return cfg
 
 
+def load_preset_config(cls: type[T], presets: dict[str, typing.Callable[[], T]], name_or_path: str | None,
+                       overrides: list[str] | None = None, default: str = "tiny") -> T:
+    """A named preset or a YAML file, then ``key=value`` overrides (the training stages' ``--config``).
+
+    A YAML file starts from the preset its ``preset`` key names (``paper`` when absent).
+
+    Args:
+        cls: the config dataclass.
+        presets: preset name -> function returning that preset.
+        name_or_path: a preset name, a ``.yaml`` file, or None for ``default``.
+        overrides: ``key=value`` strings (dotted keys reach nested configs).
+        default: preset used when ``name_or_path`` is None.
+
+    Raises:
+        LinecorrError: unknown preset name, missing or malformed file, unknown key.
+    """
+    name_or_path = name_or_path or default
+    if name_or_path in presets:
+        return load_config(cls, None, overrides, base=presets[name_or_path]())
+    path = Path(name_or_path)
+    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        raise LinecorrError(f"unknown config {name_or_path!r} (presets: {', '.join(presets)}, or a .yaml file)")
+    preset = str(read_yaml(path).get("preset", "paper"))
+    if preset not in presets:
+        raise LinecorrError(f"unknown preset {preset!r} (known: {', '.join(presets)})", path)
+    return load_config(cls, path, overrides, base=presets[preset]())
+
+
+def replace_from_dict(base: T, data: dict) -> T:
+    """``base`` with the values of ``data`` (:func:`config_dict` output, e.g. a checkpoint's config).
+
+    Nested dataclasses are replaced field by field; a list becomes a tuple where ``base`` holds a
+    tuple (JSON has no tuples); keys ``base`` does not have are ignored, so a checkpoint written by
+    an older version still loads.
+    """
+    changes = {}
+    for f in dataclasses.fields(base):
+        if f.name not in data:
+            continue
+        old, new = getattr(base, f.name), data[f.name]
+        if dataclasses.is_dataclass(old) and isinstance(new, dict):
+            new = replace_from_dict(old, new)
+        elif isinstance(old, tuple) and isinstance(new, list):
+            new = tuple(new)
+        changes[f.name] = new
+    return dataclasses.replace(base, **changes)
+
+
 def config_dict(cfg: Any) -> dict:
     """The config as plain JSON-able data (tuples become lists)."""
     return _plain(dataclasses.asdict(cfg))

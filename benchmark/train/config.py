@@ -9,11 +9,7 @@ tests and the demo). Load either by name, or a YAML file (which may start from a
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -120,34 +116,13 @@ def load_train_config(name_or_path: str | None, overrides: list[str] | None = No
     Raises:
         LinecorrError: unknown preset name, missing or malformed file, unknown key.
     """
-    from dataprep.config import load_config
+    from dataprep.config import load_preset_config
 
-    name_or_path = name_or_path or "tiny"
-    if name_or_path in PRESETS:
-        return load_config(TrainConfig, None, overrides, base=PRESETS[name_or_path]())
-    path = Path(name_or_path)
-    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
-        raise LinecorrError(f"unknown config {name_or_path!r} (presets: {', '.join(PRESETS)}, or a .yaml file)")
-    preset = _yaml_preset(path)
-    if preset not in PRESETS:
-        raise LinecorrError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})", path)
-    return load_config(TrainConfig, path, overrides, base=PRESETS[preset]())
-
-
-def _yaml_preset(path: Path) -> str:
-    from dataprep.config import read_yaml
-
-    return str(read_yaml(path).get("preset", "paper"))
+    return load_preset_config(TrainConfig, PRESETS, name_or_path, overrides)
 
 
 def config_from_dict(data: dict) -> TrainConfig:
     """Rebuild a :class:`TrainConfig` from ``config_dict`` output (a checkpoint's metadata)."""
-    base = PRESETS.get(str(data.get("preset", "paper")), paper)()
-    model = dataclasses.replace(base.model, **{k: tuple(v) if isinstance(v, list) else v
-                                               for k, v in data.get("model", {}).items()
-                                               if k in {f.name for f in dataclasses.fields(ModelConfig)}})
-    aug = dataclasses.replace(base.augment, **{k: v for k, v in data.get("augment", {}).items()
-                                               if k in {f.name for f in dataclasses.fields(AugmentConfig)}})
-    top = {k: v for k, v in data.items()
-           if k in {f.name for f in dataclasses.fields(TrainConfig)} and k not in ("model", "augment")}
-    return dataclasses.replace(base, **top, model=model, augment=aug)
+    from dataprep.config import replace_from_dict
+
+    return replace_from_dict(PRESETS.get(str(data.get("preset", "paper")), paper)(), data)

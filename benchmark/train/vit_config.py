@@ -18,12 +18,9 @@ that was trained. Load either by name or a YAML file (``preset: tiny`` to start 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from benchmark.models.vit.config import VitModelConfig
-from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -117,29 +114,13 @@ def load_vit_config(name_or_path: str | None, overrides: list[str] | None = None
     Raises:
         LinecorrError: unknown preset name, missing or malformed file, unknown key.
     """
-    from dataprep.config import load_config, read_yaml
+    from dataprep.config import load_preset_config
 
-    name_or_path = name_or_path or "tiny"
-    if name_or_path in PRESETS:
-        return load_config(VitTrainConfig, None, overrides, base=PRESETS[name_or_path]())
-    path = Path(name_or_path)
-    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
-        raise LinecorrError(f"unknown config {name_or_path!r} (presets: {', '.join(PRESETS)}, or a .yaml file)")
-    preset = str(read_yaml(path).get("preset", "paper"))
-    if preset not in PRESETS:
-        raise LinecorrError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})", path)
-    return load_config(VitTrainConfig, path, overrides, base=PRESETS[preset]())
+    return load_preset_config(VitTrainConfig, PRESETS, name_or_path, overrides)
 
 
 def vit_config_from_dict(data: dict) -> VitTrainConfig:
     """Rebuild a :class:`VitTrainConfig` from ``config_dict`` output (a checkpoint's metadata)."""
-    base = PRESETS.get(str(data.get("preset", "paper")), paper)()
+    from dataprep.config import replace_from_dict
 
-    def sub(obj, d: dict):
-        names = {f.name for f in dataclasses.fields(obj)}
-        return dataclasses.replace(obj, **{k: v for k, v in (d or {}).items() if k in names})
-
-    nested = {"model": sub(base.model, data.get("model", {})), "data": sub(base.data, data.get("data", {})),
-              "loss": sub(base.loss, data.get("loss", {}))}
-    top = {k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(VitTrainConfig)} and k not in nested}
-    return dataclasses.replace(base, **top, **nested)
+    return replace_from_dict(PRESETS.get(str(data.get("preset", "paper")), paper)(), data)

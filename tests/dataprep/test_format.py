@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -181,6 +182,40 @@ def test_config_overrides(tmp_path):
     (tmp_path / "bad.yaml").write_text("radius: [1,\n")
     with pytest.raises(LinecorrError, match="malformed YAML"):
         load_config(C, tmp_path / "bad.yaml")
+
+
+# module level: the config loader resolves the fields' type names in the module
+@dataclasses.dataclass
+class Inner:
+    sizes: tuple[int, ...] = (8, 16)  # test field
+    depth: int = 2  # test field
+
+
+@dataclasses.dataclass
+class Outer:
+    preset: str = "paper"  # test field
+    lr: float = 1e-4  # test field
+    model: Inner = dataclasses.field(default_factory=Inner)  # test field
+
+
+def test_preset_configs_and_rebuilding_from_a_saved_dict(tmp_path):
+    from dataprep.config import config_dict, load_preset_config, replace_from_dict
+
+    presets = {"paper": Outer, "tiny": lambda: Outer(preset="tiny", lr=1e-3, model=Inner((4,), 1))}
+    assert load_preset_config(Outer, presets, None).lr == 1e-3  # default: tiny
+    assert load_preset_config(Outer, presets, "paper", ["model.depth=5"]).model.depth == 5
+    (tmp_path / "c.yaml").write_text("preset: tiny\nlr: 0.5\n")
+    c = load_preset_config(Outer, presets, str(tmp_path / "c.yaml"))
+    assert (c.preset, c.lr, c.model.sizes) == ("tiny", 0.5, (4,))
+    with pytest.raises(LinecorrError, match="unknown config 'huge'"):
+        load_preset_config(Outer, presets, "huge")
+    (tmp_path / "d.yaml").write_text("preset: huge\n")
+    with pytest.raises(LinecorrError, match="unknown preset 'huge'"):
+        load_preset_config(Outer, presets, str(tmp_path / "d.yaml"))
+    saved = config_dict(Outer(lr=0.25, model=Inner((1, 2, 3), 7)))  # JSON-like: tuples are lists
+    saved["gone"] = 1  # a key an older version wrote
+    back = replace_from_dict(presets["tiny"](), saved)
+    assert back == Outer(lr=0.25, model=Inner((1, 2, 3), 7))
 
 
 def test_ground_truth_hash_ignores_colors_but_not_labels(toy_dataset, tmp_path):

@@ -36,7 +36,7 @@ from benchmark.metrics.patch import patch_metrics
 from benchmark.metrics.region import image_region_metrics, region_match_scores
 from benchmark.models.vit.postprocess import PostprocessConfig
 from benchmark.models.vit.region_match import RegionMatchConfig
-from benchmark.score import RESULT_FORMAT, RESULT_VERSION, ScoreConfig, provenance
+from benchmark.score import RESULT_FORMAT, RESULT_VERSION, ScoreConfig, mean_rows, provenance
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
 
@@ -159,16 +159,6 @@ def raw_line_frame(frame):
                                labels=None)
 
 
-def _nanmean(vals: list[float]) -> float:
-    a = np.asarray(vals, np.float64)
-    return float(np.nanmean(a)) if a.size and not np.all(np.isnan(a)) else float("nan")
-
-
-def _mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
-    keys = sorted({k for r in rows for k in r})
-    return {k: _nanmean([r.get(k, float("nan")) for r in rows]) for k in keys}
-
-
 def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: RegionScoreConfig | None = None,
                   method: dict | None = None, progress: Callable[[Iterable], Iterable] | None = None) -> dict:
     """Run ``predictor`` on every GT pair of ``split`` and score it (module docstring).
@@ -201,7 +191,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         by_clip.setdefault(pair.clip, []).append(row)
         for k in totals:
             totals[k] += sc[k]
-    metrics = _mean_rows(rows)
+    metrics = mean_rows(rows)
     metrics["region/precision@micro"] = totals["n_correct"] / totals["n_pure_pairs"] if totals["n_pure_pairs"] else float("nan")
     metrics["region/recall@micro"] = totals["n_recovered"] / totals["n_gt_pairs"] if totals["n_gt_pairs"] else float("nan")
     name = getattr(predictor, "name", type(predictor).__name__)
@@ -216,7 +206,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
                       "protocol": PROTOCOL, "regions": cfg.regions, "clips": len(by_clip), "pairs": len(rows),
                       "region_match_totals": totals},
         "metrics": metrics,
-        "per_clip": {c: _mean_rows(r) for c, r in by_clip.items()},
+        "per_clip": {c: mean_rows(r) for c, r in by_clip.items()},
         "provenance": provenance(cfg),
     }
     curve = hist.curve()

@@ -70,9 +70,9 @@ def score(pred: Predictions, ds: Dataset, split: str, cfg: ScoreConfig | None = 
         all_pairs += pair_rows
         for k, vals in windows.items():
             all_windows.setdefault(k, []).extend(vals)
-        per_clip[clip] = {**_mean_rows(pair_rows), **{k: _nanmean(v) for k, v in windows.items()}}
+        per_clip[clip] = {**mean_rows(pair_rows), **{k: nanmean(v) for k, v in windows.items()}}
         n_segments += sum(len(tables(clip, f)) for f in ds.clip(clip).frames)
-    metrics = {**{k: _nanmean(v) for k, v in all_windows.items()}, **_mean_rows(all_pairs)}
+    metrics = {**{k: nanmean(v) for k, v in all_windows.items()}, **mean_rows(all_pairs)}
     return {
         "format": RESULT_FORMAT, "version": RESULT_VERSION,
         "method": pred.method,
@@ -127,14 +127,16 @@ def _propagation(pred: Predictions, ds: Dataset, clip: str, tables, cfg: ScoreCo
     return out
 
 
-def _nanmean(vals: list[float]) -> float:
+def nanmean(vals: list[float]) -> float:
+    """Mean ignoring NaN; NaN when there is nothing to average (no warning)."""
     arr = np.asarray(vals, np.float64)
     return float(np.nanmean(arr)) if arr.size and not np.all(np.isnan(arr)) else float("nan")
 
 
-def _mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+def mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Per-key :func:`nanmean` over metric rows (a key missing from a row counts as NaN there)."""
     keys = sorted({k for r in rows for k in r})
-    return {k: _nanmean([r.get(k, float("nan")) for r in rows]) for k in keys}
+    return {k: nanmean([r.get(k, float("nan")) for r in rows]) for k in keys}
 
 
 def provenance(cfg: ScoreConfig, predictions_sha256: str = "") -> dict:

@@ -2,14 +2,15 @@
 
 Target (DESIGN.md): <= 2 s per 1024² pair on this 2-core CPU, everything included: colour
 segmentation of both frames (lines detected from the colours, as for a user's frames), ALIKED
-keypoints (frame resized to 512 long side, cropped to the drawing), LightGlue, voting, coarse
+keypoints (drawing cropped, long side resized to ``extract_size``), LightGlue, voting, coarse
 matcher. Reference in the same run: DISK + LightGlue at full resolution (DESIGN measured 7.5 s),
 timed on the first ``--ref-pairs`` pairs. Also prints the throughput of a streamed clip (every
-frame segmented and described once, shared by the two pairs it is in), which is what
-``linecorr label --gaps 1`` achieves. Medians; the machine is shared, so the load average is
-printed with the figures.
+frame segmented and described once, shared by the pairs it is in), which is what
+``linecorr label`` achieves: at gap 1, and at ``--chain-gap`` with chains off and on (the
+one-frame steps between each pair's frames labelled once and shared). Medians; the machine is
+shared, so the load average is printed with the figures.
 
-    .venv/bin/python benchmarks/bench_label.py [--data DATASET] [--pairs 8] [--threads 1,2]
+    .venv/bin/python benchmarks/bench_label.py [--data DATASET] [--pairs 8] [--threads 1,2] [--set extract_size=512]
 
 Without ``--data``: procedural toy clips at 1024² (dataprep.synthetic; the figure fills most of
 the frame, so cropping to the drawing saves less than on renders). With ``--data``: any dataset
@@ -56,11 +57,11 @@ def dataset_pairs(root: str, n: int, gap: int) -> list[tuple[np.ndarray, np.ndar
 
 
 def clip_frames(root: str, n: int) -> list[np.ndarray]:
-    """The first ``n`` consecutive colour frames of the dataset's first clip."""
+    """The first ``n`` consecutive colour frames (or all, if fewer) of the dataset's longest clip."""
     from dataprep.format import Dataset
 
     ds = Dataset.open(root)
-    info = ds.clip(ds.clip_ids[0])
+    info = max((ds.clip(c) for c in ds.clip_ids), key=lambda i: len(i.frames))
     return [ds.load_frame(info.id, f, info).color for f in info.frames[:n]]
 
 
@@ -121,13 +122,19 @@ def main() -> None:
     ap.add_argument("--gap", type=int, default=3, help="frames between the two frames of a pair")
     ap.add_argument("--threads", default="1,2", help="torch CPU threads to time, comma-separated")
     ap.add_argument("--chain-gap", type=int, default=7, help="also time a streamed clip at this gap, chains off/on (0 = skip)")
+    ap.add_argument("--clip-frames", type=int, default=24,
+                    help="frames of the streamed clip timed with chains (default 24, the standard clips' length)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a label config value, e.g. --set extract_size=512 (repeatable)")
     ap.add_argument("--ref-pairs", type=int, default=2, help="pairs for the DISK+LG reference (0 = skip)")
     args = ap.parse_args()
     pairs = dataset_pairs(args.data, args.pairs, args.gap) if args.data else toy_pairs(args.pairs, args.size, args.gap)
     h, w = pairs[0][0].shape[:2]
     print(f"{len(pairs)} pairs of {w}x{h} colored frames ({args.data or 'toy clips'}), gap {args.gap}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    cfg = LabelConfig(use_line_image=False)
+    from dataprep.config import load_config
+
+    cfg = load_config(LabelConfig, None, ["use_line_image=false", *args.set])
     for n in [int(x) for x in args.threads.split(",")]:
         torch.set_num_threads(n)
         r = time_pairs(pairs, cfg)
@@ -135,7 +142,7 @@ def main() -> None:
         print(f"labeller, {n} thread(s): {r['total']:.2f} s per pair (median)   [{steps}]  "
               f"{r['matches']:.0f} matches  load {os.getloadavg()[0]:.1f}")
     torch.set_num_threads(int(args.threads.split(",")[0]))
-    n_clip = max(6, args.chain_gap + 5)
+    n_clip = max(6, args.chain_gap + 2, args.clip_frames)
     frames = clip_frames(args.data, n_clip) if args.data else None
     if frames is None:  # consecutive toy frames
         from dataprep.synthetic import ToyConfig, make_toy_clip

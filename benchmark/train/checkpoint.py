@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -106,6 +108,33 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch
     optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
+def build_from_checkpoint(path: str | os.PathLike, fmt: str, config_from: Callable[[dict], Any],
+                          build: Callable[[Any], torch.nn.Module], device: str | torch.device = "cpu"):
+    """Read a checkpoint of format ``fmt``, rebuild its config and model, load the weights, eval mode.
+
+    Args:
+        path: the ``.safetensors`` checkpoint.
+        fmt: the format tag it must carry (``linecorr-ant``, ``linecorr-patch-vit``).
+        config_from: the stored config dict -> the training config.
+        build: ``cfg.model`` -> an untrained model of that shape.
+        device: where the model goes.
+
+    Returns:
+        ``(model, cfg, meta)``.
+
+    Raises:
+        LinecorrError: not a checkpoint of that format, or weights that do not fit the stored config.
+    """
+    tensors, meta = read_checkpoint(path, fmt)
+    cfg = config_from(json.loads(meta["config"]))
+    model = build(cfg.model)
+    try:
+        model.load_state_dict(model_state(tensors))
+    except RuntimeError as e:
+        raise LinecorrError(f"weights do not fit the stored config ({str(e).splitlines()[0]})", path) from None
+    return model.to(device).eval(), cfg, meta
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """Build the AnT model of a checkpoint, load its weights, put it in eval mode.
 
@@ -114,11 +143,4 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """
     from benchmark.models.ant.model import AnT
 
-    tensors, meta = read_checkpoint(path)
-    cfg = checkpoint_config(meta)
-    model = AnT(cfg.model)
-    try:
-        model.load_state_dict(model_state(tensors))
-    except RuntimeError as e:
-        raise LinecorrError(f"weights do not fit the stored config ({str(e).splitlines()[0]})", path) from None
-    return model.to(device).eval(), cfg, meta
+    return build_from_checkpoint(path, FORMAT, config_from_dict, AnT, device)

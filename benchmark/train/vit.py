@@ -130,18 +130,9 @@ def load_vit_model(path: str | os.PathLike, device: str | torch.device = "cpu"
     Returns:
         ``(model, cfg, meta)``: the model on ``device``, its ``VitTrainConfig``, the metadata.
     """
-    import json
+    from benchmark.train.checkpoint import build_from_checkpoint
 
-    from benchmark.train.checkpoint import model_state, read_checkpoint
-
-    tensors, meta = read_checkpoint(path, FORMAT)
-    cfg = vit_config_from_dict(json.loads(meta["config"]))
-    model = PatchViT(cfg.model)
-    try:
-        model.load_state_dict(model_state(tensors))
-    except RuntimeError as e:
-        raise LinecorrError(f"weights do not fit the stored config ({str(e).splitlines()[0]})", path) from None
-    return model.to(device).eval(), cfg, meta
+    return build_from_checkpoint(path, FORMAT, vit_config_from_dict, PatchViT, device)
 
 
 def checkpoint_vit_config(path: str | os.PathLike) -> VitTrainConfig:

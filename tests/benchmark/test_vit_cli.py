@@ -122,3 +122,23 @@ def test_scores_a_paintbucket_character_import(run, tmp_path):
     assert r["benchmark"]["pairs"] == 3 and r["benchmark"]["track"] == "raw-line"
     assert r["metrics"]["region/ari"] is not None and r["metrics"]["patch/cross/top1"] is not None
     assert (res / "result_patch-vit-tiny.json").is_file()  # the segment protocol too
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_on_cpu(toy_dataset, tmp_path):
+    """Two gloo ranks on CPU: the code path of multi-GPU DDP, effective batch kept."""
+    import subprocess
+    import sys
+
+    from benchmark.train.vit import load_vit_model
+
+    run = tmp_path / "ddp"
+    fast = [a if a != "batch_size=2" else "batch_size=1" for a in FAST]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "benchmark",
+           "train", "patch-vit", "--config", "tiny", "--dataset", str(toy_dataset), "--out", str(run), *fast,
+           "--set", "accum_steps=2", "--set", "steps=4", "--set", "device=cpu", "--set", "threads=1"]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "world 2, effective batch 2" in proc.stdout
+    model, _, meta = load_vit_model(run / "last.safetensors")
+    assert meta["step"] == "4" and all(bool(p.isfinite().all()) for p in model.parameters())

@@ -16,9 +16,10 @@ import time
 import numpy as np
 import torch
 
+from benchmark.models import count_parameters
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.matcher import AntMatcher, pad_frames
-from benchmark.models.ant.model import AnT, count_parameters
+from benchmark.models.ant.model import AnT
 from benchmark.train.config import paper, tiny
 from dataprep.format import Frame, compute_segment_table
 

@@ -18,7 +18,6 @@ Prints one row per (max gap, radius): means over the frames.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

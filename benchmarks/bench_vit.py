@@ -18,9 +18,10 @@ import time
 import numpy as np
 import torch
 
+from benchmark.models import count_parameters
 from benchmark.models.vit.inputs import letterbox_for
 from benchmark.models.vit.matcher import PatchVitMatcher
-from benchmark.models.vit.model import PatchViT, cosine_matrix, count_parameters, similarity_matrix
+from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import regions_from_patches
 from benchmark.models.vit.region_match import match_patch_regions, normalized_similarity
 from benchmark.train.vit_config import paper, tiny

@@ -1,8 +1,30 @@
-"""Shared fixtures: tiny generated datasets, and the gpu marker's skip."""
+"""Shared fixtures: tiny generated datasets, the gpu/browser markers' skips, and a loader for
+repository files that are not in a package (benchmark scripts, test helpers)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def load_repo_module(relpath: str):
+    """Import a ``.py`` file of the repository by its path relative to the root (e.g. ``benchmarks/x.py``)."""
+    import importlib.util
+
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def repo_module():
+    """:func:`load_repo_module`, for tests (conftest itself is not importable by name)."""
+    return load_repo_module
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import torch
 
 from benchmark.models.ant.losses import LossOutput, ant_loss
-from benchmark.models.ant.model import AnT, count_parameters
+from benchmark.models.ant.model import AnT
 from benchmark.train.config import TrainConfig
 from benchmark.train.data import PairStream, check_labels, collate, eval_pairs
-from benchmark.train.loop import DistInfo, Trainer, finish_run, make_loader, save_run_config, start_run
+from benchmark.train.loop import DistInfo, make_loader, run_training
 from dataprep.errors import LinecorrError
 
 
@@ -69,22 +69,10 @@ def _validation(dataset: str, cfg: TrainConfig):
 def train_ant(cfg: TrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
               progress: bool = True) -> Path:
     """Train AnT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
-
-
     dataset = os.fspath(dataset)
     check_labels(dataset, cfg.train_split, cfg.labels)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")
-    dist, run, device = start_run(cfg, out, resume)
-    model = AnT(cfg.model)
-    trainer = Trainer(model, cfg, run, make_loss_fn(cfg), _validation(dataset, cfg) if dist.main else None,
-                      dist, device)
-    if resume:
-        trainer.resume(Path(out) / "last.safetensors")
-    if dist.main:
-        save_run_config(run, cfg)
-        print(f"AnT ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
-              f"effective batch {cfg.batch_size * trainer.accum * dist.world}, from step {trainer.step}")
-    last = trainer.fit(_loader(dataset, cfg, dist, trainer.step), progress)
-    finish_run(dist)
-    return last
+    return run_training(cfg, out, resume, title="AnT", build_model=lambda dist: AnT(cfg.model),
+                        loss_fn=make_loss_fn(cfg), validation=lambda: _validation(dataset, cfg),
+                        loader=lambda dist, step: _loader(dataset, cfg, dist, step), progress=progress)

@@ -186,15 +186,26 @@ def worker_rng(seed: int, rank: int) -> np.random.Generator:
     return np.random.default_rng([seed, rank, info.id if info is not None else 0])
 
 
-class PairStream(torch.utils.data.IterableDataset):
-    """An endless stream of augmented training pairs (each worker and rank its own seed)."""
+class SeededStream(torch.utils.data.IterableDataset):
+    """An endless stream of training samples from dataset ``root``, drawn with a generator of its
+    own per DataLoader worker and DDP rank (:func:`worker_rng`). Subclasses define :meth:`samples`."""
 
-    def __init__(self, root: str, cfg: TrainConfig, seed: int, rank: int = 0) -> None:
+    def __init__(self, root: str, cfg, seed: int, rank: int = 0) -> None:
         super().__init__()
         self.root, self.cfg, self.seed, self.rank = root, cfg, seed, rank
 
     def __iter__(self):
-        rng = worker_rng(self.seed, self.rank)
+        return self.samples(worker_rng(self.seed, self.rank))
+
+    def samples(self, rng: np.random.Generator):
+        """Yield samples forever."""
+        raise NotImplementedError
+
+
+class PairStream(SeededStream):
+    """An endless stream of augmented AnT training pairs."""
+
+    def samples(self, rng: np.random.Generator):
         src = FrameSource(self.root, self.cfg.train_split, self.cfg.frame_cache)
         weights = np.array([len(c.frames) for c in src.clips], np.float64)
         weights /= weights.sum()

@@ -24,12 +24,13 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from benchmark.models import count_parameters
 from benchmark.models.ant.losses import LossOutput
 from benchmark.train.checkpoint import FORMAT, model_state, read_checkpoint, restore_optimizer, save_checkpoint
 from benchmark.train.config import TrainConfig
@@ -111,6 +112,43 @@ def save_run_config(run: Path, cfg) -> None:
     from dataprep.config import config_dict
 
     (run / "config.yaml").write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False), encoding="utf-8")
+
+
+def run_training(cfg, out: str | os.PathLike, resume: bool, *, title: str,
+                 build_model: Callable[[DistInfo], torch.nn.Module], loss_fn: Callable,
+                 validation: Callable[[], Callable | None], loader: Callable[[DistInfo, int], Iterable],
+                 trainer_cls: type[Trainer] | None = None, progress: bool = True) -> Path:
+    """The body of every ``train_*`` entry point (AnT, patch-ViT); returns the final checkpoint's path.
+
+    DDP setup, run folder, seeds and device (:func:`start_run`), then the model, the trainer (resumed
+    from ``out/last.safetensors`` with ``resume``), ``config.yaml`` and a one-line summary on rank 0,
+    the training loop and the DDP teardown.
+
+    Args:
+        cfg: the model's training config (``TrainConfig``-like: ``preset``, ``steps``, ``batch_size``, ...).
+        out: run folder.
+        resume: continue the run in ``out``.
+        title: model name for the summary line.
+        build_model: ``(dist) -> model``, called after seeding (rank 0 may print from it).
+        loss_fn: ``loss_fn(model, batch) -> LossOutput``.
+        validation: ``() -> score_fn or None``; only rank 0 calls it (it may load data).
+        loader: ``(dist, start_step) -> batches``, the training stream from ``start_step`` on.
+        trainer_cls: :class:`Trainer` or a subclass (the checkpoint format).
+        progress: show the progress bar.
+    """
+    dist, run, device = start_run(cfg, out, resume)
+    model = build_model(dist)
+    trainer = (trainer_cls or Trainer)(model, cfg, run, loss_fn, validation() if dist.main else None, dist, device)
+    if resume:
+        trainer.resume(Path(out) / "last.safetensors")
+    if dist.main:
+        save_run_config(run, cfg)
+        print(f"{title} ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
+              f"effective batch {cfg.batch_size * trainer.accum * dist.world}, {cfg.steps} steps, "
+              f"from step {trainer.step}")
+    last = trainer.fit(loader(dist, trainer.step), progress)
+    finish_run(dist)
+    return last
 
 
 def finish_run(dist: DistInfo) -> None:

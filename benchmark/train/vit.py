@@ -18,8 +18,8 @@ import torch
 
 from benchmark.models.ant.losses import LossOutput
 from benchmark.models.vit.losses import patch_contrastive_loss
-from benchmark.models.vit.model import PatchViT, cosine_matrix, count_parameters, similarity_matrix
-from benchmark.train.loop import DistInfo, Trainer, finish_run, make_loader, save_run_config, start_run
+from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
+from benchmark.train.loop import DistInfo, Trainer, make_loader, run_training
 from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
 from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
 from dataprep.errors import LinecorrError
@@ -99,28 +99,21 @@ def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
 def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
                     progress: bool = True) -> Path:
     """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
-
-
     dataset = os.fspath(dataset)
     cfg = resolve_steps(cfg, dataset)
-    dist, run, device = start_run(cfg, out, resume)
-    model = PatchViT(cfg.model)
-    if cfg.pretrained and not resume:
-        missing, _ = model.load_encoder_weights(cfg.pretrained)
-        if dist.main:
-            print(f"encoder initialised from {cfg.pretrained} ({len(missing)} encoder tensors left random)")
-    trainer = VitTrainer(model, cfg, run, make_loss_fn(cfg), _validation(dataset, cfg) if dist.main else None,
-                         dist, device)
-    if resume:
-        trainer.resume(Path(out) / "last.safetensors")
-    if dist.main:
-        save_run_config(run, cfg)
-        print(f"patch-ViT ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
-              f"effective batch {cfg.batch_size * trainer.accum * dist.world}, {cfg.steps} steps, "
-              f"from step {trainer.step}")
-    last = trainer.fit(_loader(dataset, cfg, dist, trainer.step), progress)
-    finish_run(dist)
-    return last
+
+    def build(dist: DistInfo) -> PatchViT:
+        model = PatchViT(cfg.model)
+        if cfg.pretrained and not resume:  # a resumed run gets its weights from the checkpoint
+            missing, _ = model.load_encoder_weights(cfg.pretrained)
+            if dist.main:
+                print(f"encoder initialised from {cfg.pretrained} ({len(missing)} encoder tensors left random)")
+        return model
+
+    return run_training(cfg, out, resume, title="patch-ViT", build_model=build, loss_fn=make_loss_fn(cfg),
+                        validation=lambda: _validation(dataset, cfg),
+                        loader=lambda dist, step: _loader(dataset, cfg, dist, step), trainer_cls=VitTrainer,
+                        progress=progress)
 
 
 def load_vit_model(path: str | os.PathLike, device: str | torch.device = "cpu"

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
-from benchmark.train.data import worker_rng
+from benchmark.train.data import SeededStream
 from benchmark.train.vit_config import VitTrainConfig
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
@@ -115,15 +115,10 @@ def collate(samples: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
 
-class PairStream(torch.utils.data.IterableDataset):
-    """An endless stream of augmented training samples (each worker and rank its own seed)."""
+class PairStream(SeededStream):
+    """An endless stream of augmented patch-ViT training samples."""
 
-    def __init__(self, root: str, cfg: VitTrainConfig, seed: int, rank: int = 0) -> None:
-        super().__init__()
-        self.root, self.cfg, self.seed, self.rank = root, cfg, seed, rank
-
-    def __iter__(self):
-        rng = worker_rng(self.seed, self.rank)
+    def samples(self, rng: np.random.Generator):
         src = PairSource(self.root, self.cfg.train_split, self.cfg.data.regions, self.cfg.frame_cache)
         while True:
             pid = src.pids[int(rng.integers(len(src.pids)))]

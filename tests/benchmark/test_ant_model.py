@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark.models import count_parameters
 from benchmark.models.ant.crops import frame_inputs, normalized_boxes, segment_crops
 from benchmark.models.ant.matcher import AntMatcher, pad_frames
-from benchmark.models.ant.model import AnT, count_parameters
+from benchmark.models.ant.model import AnT
 from benchmark.train.config import ModelConfig
 from dataprep.format import Dataset, Frame, compute_segment_table
 

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 
-def _script():
-    path = Path(__file__).parents[2] / "benchmarks" / "bench_open_lines.py"
-    spec = importlib.util.spec_from_file_location("bench_open_lines", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_gaps_and_radii(toy_dataset, tmp_path, capsys):
+def test_gaps_and_radii(toy_dataset, tmp_path, capsys, repo_module):
     out = tmp_path / "open.json"
-    assert _script().main(["--dataset", str(toy_dataset), "--split", "test", "--frames", "2", "--max-gaps", "0,12",
-                           "--radii", "3", "--every", "20", "--json", str(out)]) == 0
+    bench = repo_module("benchmarks/bench_open_lines.py")
+    assert bench.main(["--dataset", str(toy_dataset), "--split", "test", "--frames", "2", "--max-gaps", "0,12",
+                       "--radii", "3", "--every", "20", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
     assert [(r["max_gap"], r["radius"]) for r in rows] == [(0, 3), (12, 3)]
     intact, gapped = rows

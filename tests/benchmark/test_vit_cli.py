@@ -98,20 +98,9 @@ def test_score_both_protocols_baselines_figure_and_leaderboard(run, toy_dataset,
     capsys.readouterr()
 
 
-def _foreign_layouts():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "dataprep" / "foreign_layouts.py"
-    spec = importlib.util.spec_from_file_location("foreign_layouts", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_scores_a_paintbucket_character_import(run, tmp_path):
+def test_scores_a_paintbucket_character_import(run, tmp_path, repo_module):
     """The PBC path: BasicPBC layout -> `linecorr import pbc` -> both protocols."""
-    root = _foreign_layouts().write_pbc_root(tmp_path / "pbc_raw", size=64)
+    root = repo_module("tests/dataprep/foreign_layouts.py").write_pbc_root(tmp_path / "pbc_raw", size=64)
     data = tmp_path / "pbc"
     assert main(["import", "pbc", str(root), "--out", str(data)]) == 0
     res = tmp_path / "res"

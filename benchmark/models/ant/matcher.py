@@ -15,19 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from benchmark.models import MatcherInfo, count_parameters
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
 from benchmark.train.config import ModelConfig
 
 
 @dataclass
-class AntMatcherInfo:
-    """What ran (recorded as the method's params in predictions and results)."""
+class AntMatcherInfo(MatcherInfo):
+    """:class:`~benchmark.models.MatcherInfo` plus AnT's size."""
 
-    checkpoint: str = ""  # checkpoint file
-    preset: str = ""  # the training preset it started from
-    step: int = 0  # optimizer steps it was trained for
-    parameters: int = 0  # trainable parameters
     dim: int = 0  # D
     layers: int = 0  # transformer blocks (0 = no transformer)
 
@@ -68,7 +65,7 @@ class AntMatcher:
     def __init__(self, model: AnT, info: AntMatcherInfo | None = None, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)
         self.model = prepare_for_inference(model, self.device)
-        self.cfg = info or AntMatcherInfo(parameters=sum(p.numel() for p in model.parameters()),
+        self.cfg = info or AntMatcherInfo(parameters=count_parameters(model),
                                           dim=model.cfg.dim, layers=len(model.blocks))
         self.name = f"ant-{self.cfg.preset}" if self.cfg.preset else "ant"
 
@@ -79,7 +76,7 @@ class AntMatcher:
 
         model, cfg, meta = load_model(path, device)
         info = AntMatcherInfo(os.fspath(path), cfg.preset, int(meta.get("step", 0)),
-                              sum(p.numel() for p in model.parameters()), cfg.model.dim, len(model.blocks))
+                              count_parameters(model), cfg.model.dim, len(model.blocks))
         return cls(model, info, device)
 
     @torch.inference_mode()

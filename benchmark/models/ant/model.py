@@ -196,8 +196,3 @@ def fold_batchnorm(model: AnT) -> AnT:
             layers[i], layers[i + 1] = fuse_conv_bn_eval(layers[i], layers[i + 1]), nn.Identity()
     model.cnn.stages = nn.Sequential(*layers)
     return model
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

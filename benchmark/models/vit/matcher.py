@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from benchmark.models import MatcherInfo, count_parameters
 from benchmark.models.vit.inputs import Letterbox, letterbox_for
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import PostprocessConfig, regions_from_patches
@@ -27,13 +28,9 @@ from benchmark.region_score import RegionPrediction
 
 
 @dataclass
-class VitMatcherInfo:
-    """What ran (recorded as the method's params in predictions and results)."""
+class VitMatcherInfo(MatcherInfo):
+    """:class:`~benchmark.models.MatcherInfo` plus the patch-ViT's size."""
 
-    checkpoint: str = ""  # checkpoint file
-    preset: str = ""  # the training preset it started from
-    step: int = 0  # optimizer steps it was trained for
-    parameters: int = 0  # trainable parameters
     dim: int = 0  # token width
     depth: int = 0  # encoder layers
     multiplex_layers: int = 0  # M
@@ -62,7 +59,7 @@ class PatchVitMatcher:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         mc = model.cfg
-        self.cfg = info or VitMatcherInfo(parameters=sum(p.numel() for p in model.parameters()), dim=mc.dim,
+        self.cfg = info or VitMatcherInfo(parameters=count_parameters(model), dim=mc.dim,
                                           depth=mc.depth, multiplex_layers=mc.multiplex_layers,
                                           image_size=mc.image_size)
         self.post = post or PostprocessConfig()
@@ -77,7 +74,7 @@ class PatchVitMatcher:
 
         model, cfg, meta = load_vit_model(path, device)
         info = VitMatcherInfo(os.fspath(path), cfg.preset, int(meta.get("step", 0)),
-                              sum(p.numel() for p in model.parameters()), cfg.model.dim, cfg.model.depth,
+                              count_parameters(model), cfg.model.dim, cfg.model.depth,
                               cfg.model.multiplex_layers, cfg.model.image_size)
         return cls(model, info, device)
 

@@ -127,8 +127,3 @@ def similarity_matrix(cos: torch.Tensor, temperature: float, valid: torch.Tensor
     if valid is not None:
         logits = logits.masked_fill(~valid[:, None, :], _NEG)
     return logits.softmax(-1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -118,3 +121,16 @@ def test_cli_rejects_non_png_output(toy_dataset, tmp_path, capsys):
     assert main(["viz", str(toy_dataset), pid, "--out", str(tmp_path / "x.jpg")]) == 2
     assert ".png" in capsys.readouterr().err
     assert not (tmp_path / "x.jpg").exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_cli_png_follows_the_umask(toy_dataset, tmp_path, capsys, umask, mode):
+    # issue 17.8: the PNG used to be 0600 whatever the umask (mkstemp's mode)
+    pid = Dataset.open(toy_dataset).pair_ids()[0]
+    old = os.umask(umask)
+    try:
+        assert main(["viz", str(toy_dataset), pid, "--out", str(tmp_path / "v.png")]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "v.png").stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["v.png"]  # no temp file left

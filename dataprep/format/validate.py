@@ -193,7 +193,9 @@ def _check_table(col: _Collector, sp: Path, table: SegmentTable, arrays: dict[st
                     f"not in map: {extra[:10]})")
         return
     for name in ("area", "bbox"):
-        bad = np.nonzero(np.any((getattr(ref, name) != getattr(table, name)).reshape(len(ref), -1), axis=1))[0]
+        diff = np.asarray(getattr(ref, name) != getattr(table, name))
+        # any over every axis but the first: works for (N,) areas, (N, 4) boxes and N = 0 (an all-ink frame)
+        bad = np.nonzero(np.any(diff, axis=tuple(range(1, diff.ndim))))[0]
         if bad.size:
             col.add(sp, f"{name} disagrees with the segment map for segments {ref.ids[bad][:10].tolist()}")
     bad = np.nonzero(np.any(np.abs(ref.centroid - table.centroid) > 0.01, axis=1))[0]

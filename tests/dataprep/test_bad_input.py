@@ -178,3 +178,55 @@ def test_unknown_schema_major_version(ds):
     assert any("schema_version 2.0 is not readable" in s for s in _problems(ds))
     with pytest.raises(LinecorrError, match="schema_version 2.0"):
         Dataset.open(ds)
+
+
+@pytest.fixture
+def sparse_ds(tmp_path):
+    """A clip whose frames have no segment (all ink), one segment, and two; with colors, labels and pairs."""
+    from dataprep.pairs import label_pair
+
+    w = DatasetWriter(tmp_path / "sparse", name="sparse", producer=make_producer("t"))
+    w.begin_clip("c")
+    two = np.ones((8, 8), np.int32)
+    two[:, 4] = 0
+    two[:, 5:] = 2
+    frames = {"0000": np.zeros((8, 8), np.int32), "0001": np.ones((8, 8), np.int32), "0002": two}
+    tables = {}
+    for f, seg in frames.items():
+        labels = np.where(seg == 0, -1, seg + 10)
+        color = np.where((seg == 0)[..., None], 0, 200).astype(np.uint8).repeat(3, axis=2)
+        tables[f] = w.write_frame("c", f, line=np.where(seg == 0, 0, 255).astype(np.uint8), seg=seg,
+                                  color=color, alpha=np.full((8, 8), 255, np.uint8), labels=labels)
+    for fa, fb in (("0000", "0001"), ("0001", "0002")):
+        w.write_pair(label_pair("c", fa, fb, tables[fa], tables[fb]))
+    w.finish_clip(ClipInfo("c", list(frames), 8, 8, has_color=True, has_labels=True))
+    w.set_splits({"test": ["c"]})
+    return w.commit()
+
+
+def test_validate_survives_empty_and_one_segment_frames(sparse_ds, capsys):
+    # issue 17.4: a zero-segment frame crashed the validator (cannot reshape array of size 0)
+    from dataprep.cli import main
+
+    assert validate_dataset(sparse_ds) == []
+    assert validate_dataset(sparse_ds, check_images=False) == []
+    assert main(["validate", str(sparse_ds)]) == 0
+    assert capsys.readouterr().out.strip().endswith("valid")
+
+
+def test_validate_reports_problems_of_empty_frames(sparse_ds):
+    import json
+
+    seg_json = sparse_ds / "clips/c/segments/0000.json"
+    obj = json.loads(seg_json.read_text())
+    one = json.loads((sparse_ds / "clips/c/segments/0001.json").read_text())
+    obj.update({k: v for k, v in one.items() if k != "frame"})  # the all-ink frame claims a segment
+    seg_json.write_text(json.dumps(obj))
+    pair = sparse_ds / "pairs/c/0000__0001.json"
+    p = json.loads(pair.read_text())
+    p["matches"] = [{"a": 1, "b": 1, "source": "manual", "confidence": 1.0}]
+    pair.write_text(json.dumps(p))
+    probs = _problems(sparse_ds)
+    assert any(s.startswith("clips/c/segments/0000.json: segment ids disagree") for s in probs), probs
+    assert any(s.startswith("pairs/c/0000__0001.json") for s in probs), probs
+    assert all(_one_line(s) for s in probs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 
 class LinecorrError(Exception):
@@ -20,3 +21,22 @@ class LinecorrError(Exception):
 
 class FormatError(LinecorrError):
     """A dataset file violates docs/FORMAT.md (bad JSON, wrong dtype, size mismatch...)."""
+
+
+class LinecorrWarning(UserWarning):
+    """A problem with user input that does not stop the run (a frame with no segment...).
+
+    Formatted like :class:`LinecorrError` (one line, ``path: message``); the CLI prints it as
+    ``linecorr COMMAND: warning: path: message``. Python callers can filter it or turn it into
+    an error with the ``warnings`` module.
+    """
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None) -> None:
+        self.path = None if path is None else os.fspath(path)
+        msg = " ".join(str(message).split())
+        super().__init__(f"{self.path}: {msg}" if self.path else msg)
+
+
+def warn(message: str, path: str | os.PathLike | None = None) -> None:
+    """Issue a :class:`LinecorrWarning` naming ``path``."""
+    warnings.warn(LinecorrWarning(message, path), stacklevel=2)

@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import time
+import warnings
 
 # name -> "module:function" registering the subcommand. Order = order in --help.
 COMMANDS = {
@@ -79,11 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
-    from dataprep.errors import LinecorrError
+    from dataprep.errors import LinecorrError, LinecorrWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LinecorrWarning):  # one line naming the file, no source location
+            print(f"linecorr {args.command}: warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, filename, lineno, file, line)
 
     t0 = time.time()
     try:
-        rc = args._run(args) or 0
+        with warnings.catch_warnings():
+            default_show = warnings.showwarning
+            warnings.showwarning = show
+            warnings.simplefilter("always", LinecorrWarning)  # every frame's warning, not just the first
+            rc = args._run(args) or 0
     except LinecorrError as e:
         print(f"linecorr {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -18,6 +18,8 @@ def register(sub, name: str) -> None:
     p.add_argument("--method", choices=["trapped_ball", "closed", "color"], help="segmenter (default trapped_ball)")
     p.add_argument("--extract-lines", action="store_true", help="inputs are colored frames with no line art")
     p.add_argument("--workers", type=int, default=1, help="processes segmenting frames in parallel (default 1)")
+    p.add_argument("--strict", action="store_true", help="a frame that yields no segment or only one is an error "
+                                                         "(default: a warning naming the file)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
     add_config_args(p)
 
@@ -31,6 +33,8 @@ def run(args) -> int:
         cfg.method = args.method
     if args.extract_lines:
         cfg.extract_lines = True
+    if args.strict:
+        cfg.strict = True
     out = segment_to_dataset(args.input, args.out, cfg, overwrite=args.overwrite, workers=args.workers)
     print(f"wrote {out}")
     return 0

@@ -74,14 +74,35 @@ def read_image_raw(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def to_8bit(arr: np.ndarray) -> np.ndarray:
+    """An image of :func:`read_image_raw` as uint8: 16-bit values are rounded to 8 bits.
+
+    Args:
+        arr: ``(H, W)`` / ``(H, W, C)`` uint8 (returned as is) or uint16.
+
+    Returns:
+        The same shape, uint8 (``round(v * 255 / 65535)`` for 16-bit).
+    """
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype != np.uint16:
+        raise FormatError(f"image must be 8-bit or 16-bit, got {arr.dtype}")
+    return ((arr.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def read_image_8bit(path: str | os.PathLike) -> np.ndarray:
+    """:func:`read_image_raw`, with 16-bit gray scans and exports brought to 8 bits (line images)."""
+    return to_8bit(read_image_raw(path))
+
+
 def read_line(path: str | os.PathLike) -> np.ndarray:
     """Read a line image as ``(H, W) uint8`` gray, 0 = ink, 255 = paper.
 
-    Alpha is composited over white, so PBC's black-on-transparent lines read as black on white.
-    Colored lines (PBC's shading lines) become their luminance; use :func:`read_image_raw` to
-    keep their color.
+    Alpha is composited over white, so PBC's black-on-transparent lines read as black on white;
+    16-bit images are rounded to 8 bits. Colored lines (PBC's shading lines) become their
+    luminance; use :func:`read_image_8bit` to keep their color.
     """
-    return to_gray(read_image_raw(path), path)
+    return to_gray(read_image_8bit(path), path)
 
 
 def to_gray(arr: np.ndarray, path: str | os.PathLike | None = None) -> np.ndarray:

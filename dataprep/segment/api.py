@@ -88,6 +88,28 @@ def segment_image(
     return fn(image, config)
 
 
+def segment_count_problem(seg: np.ndarray) -> str | None:
+    """Why a frame's segmentation is useless for correspondence, or None when it has 2+ segments.
+
+    Args:
+        seg: (H, W) int label map, 0 = line pixels, segments 1..N.
+
+    Returns:
+        A one-line message for a frame with no segment (every pixel ink) or only one (a blank
+        frame, or lines that enclose nothing), with what to try; None otherwise.
+    """
+    n = int(seg.max()) if seg.size else 0
+    if n >= 2:
+        return None
+    ink = float(np.mean(seg == 0)) if seg.size else 0.0
+    hint = "a line image must be dark lines on lighter paper (the ink_threshold and levels settings decide ink)"
+    if n == 0:
+        return f"no segment: all {seg.size} pixels are ink; {hint}"
+    if ink == 0.0:
+        return "only one segment: no ink found (a blank frame?)"
+    return f"only one segment ({ink:.1%} of the pixels are ink, enclosing nothing); {hint}"
+
+
 def lines_from_color(image: np.ndarray, config: LineExtractConfig | Mapping | None = None) -> np.ndarray:
     """Extract closed line art from a coloured frame ((H, W) uint8, 0 = ink) for a line segmenter."""
     if config is None or isinstance(config, Mapping):
@@ -95,4 +117,4 @@ def lines_from_color(image: np.ndarray, config: LineExtractConfig | Mapping | No
     return extract_lines(image, config)
 
 
-__all__ = ["METHODS", "lines_from_color", "make_config", "segment_image"]
+__all__ = ["METHODS", "lines_from_color", "make_config", "segment_count_problem", "segment_image"]

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 class InkConfig:
     """How a line image is split into paper, black ink and coloured shading ink.
 
-    Gray or RGB images: a pixel is ink when its darkest channel is below `ink_threshold`.
-    RGBA images (PaintBucket-Character): ink where alpha >= `alpha_threshold`.
+    A pixel's darkness is its darkest channel (so coloured lines count), composited over white
+    where the image has alpha. With `levels="auto"` the paper level is estimated per image and
+    per place (tiles of the image, a smooth surface through them: grey paper, vignetting, uneven
+    scans) and the ink level from the clearly dark pixels; `ink_threshold` is then relative:
+    a pixel is ink when darker than ink + (paper - ink) * ink_threshold / 255, and never closer
+    to the paper than `noise_sigmas` times the paper's noise. On white paper with black ink this
+    is exactly `darkness < ink_threshold`. `levels="fixed"` uses the absolute gray level instead.
+    Where alpha says a pixel is transparent (alpha < `alpha_threshold`) it is paper; an alpha
+    that is opaque everywhere carries no information and the colours decide.
     An ink pixel is a coloured shading line (PBC draws shadow/highlight boundaries in red, green or
     blue) when most of its darkness comes from one hue, see `shading_saturation`.
     """
@@ -22,7 +29,9 @@ class InkConfig:
     ink_threshold: int = (
         200  # 0-255; high so the faint rim of an anti-aliased 1-px line stays ink and the line stays closed
     )
-    alpha_threshold: int = 127  # 0-255; RGBA line art: ink where alpha >= this (PBC: alpha < 127 is paper)
+    levels: str = "auto"  # auto: paper/ink levels estimated per image (ink_threshold relative); fixed: absolute gray
+    noise_sigmas: float = 4.0  # auto: paper pixels this many noise sigmas from the paper level are never ink
+    alpha_threshold: int = 127  # 0-255; images with alpha: paper where alpha < this (PBC: alpha < 127 is paper)
     shading_saturation: float = (
         0.5  # (max-min)/(255-min) of an ink pixel's RGB at or above this makes it a coloured line
     )

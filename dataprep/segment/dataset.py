@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dataprep.errors import LinecorrError
+from dataprep.errors import LinecorrError, warn
 from dataprep.format import ClipInfo, Dataset, DatasetWriter, images, make_producer
 from dataprep.importers.common import ClipJob, frame_ids, run_import, unique_ids
 from dataprep.pairs import frame_pairs, label_pair
-from dataprep.segment.api import METHODS, lines_from_color, make_config, segment_image
+from dataprep.segment.api import METHODS, lines_from_color, make_config, segment_count_problem, segment_image
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -35,6 +35,7 @@ class SegmentJobConfig:
     params: dict = field(default_factory=dict)  # overrides of the method's config (e.g. {ball_radius: 3})
     split: str = "test"  # split of the clips made from a folder of images
     gaps: tuple[int, ...] = (1,)  # frame gaps of the pairs derived from pixel labels (dataset input)
+    strict: bool = False  # a frame with no segment or only one stops the run (else: a warning naming the file)
 
 
 def _frame_task(task: tuple) -> tuple[np.ndarray, np.ndarray | None]:
@@ -45,9 +46,7 @@ def _frame_task(task: tuple) -> tuple[np.ndarray, np.ndarray | None]:
         f = Dataset.open(root).load_frame(clip, frame)
         line_raw, color = f.line_raw, f.color
     else:
-        arr = images.read_image_raw(where)
-        if arr.dtype != np.uint8:
-            raise LinecorrError(f"image must be 8-bit, got {arr.dtype}", where)
+        arr = images.read_image_8bit(where)  # 16-bit scans and exports are rounded to 8 bits
         color = arr[..., :3] if arr.ndim == 3 and arr.shape[2] >= 3 else None
         line_raw = arr
     extracted = None
@@ -74,6 +73,19 @@ def _segment_frames(tasks: list[tuple], workers: int) -> list[tuple[np.ndarray, 
         return list(ex.map(_frame_task, tasks))
 
 
+def _check_count(seg: np.ndarray, path: str | os.PathLike, cfg: SegmentJobConfig) -> None:
+    """Warn (error with ``strict``) about a frame with no segment or one, naming its file.
+
+    Checked here, in the parent process, so that warnings reach the CLI from pooled workers too.
+    """
+    problem = segment_count_problem(seg)
+    if problem is None:
+        return
+    if cfg.strict:
+        raise LinecorrError(f"{problem} (--strict)", path)
+    warn(problem, path)
+
+
 def _convert_dataset_clip(w: DatasetWriter, job: ClipJob, cfg: SegmentJobConfig) -> None:
     src = Dataset.open(job.path)
     info = src.clip(job.clip)
@@ -82,6 +94,7 @@ def _convert_dataset_clip(w: DatasetWriter, job: ClipJob, cfg: SegmentJobConfig)
                               job.extra["workers"])
     tables = {}
     for f, (seg, extracted) in zip(info.frames, results):
+        _check_count(seg, src.path(job.clip, "color" if cfg.method == "color" or cfg.extract_lines else "line", f), cfg)
         fr = src.load_frame(job.clip, f, info)
         line = fr.line_raw if extracted is None else extracted
         tables[f] = w.write_frame(job.clip, f, line=line, seg=seg, color=fr.color, alpha=fr.alpha, labels=fr.labels)
@@ -97,7 +110,8 @@ def _convert_folder_clip(w: DatasetWriter, job: ClipJob, cfg: SegmentJobConfig) 
     results = _segment_frames([("file", p, cfg) for p in paths], job.extra["workers"])
     size = None
     for fid, path, (seg, extracted) in zip(job.frames, paths, results):
-        raw = images.read_image_raw(path)
+        _check_count(seg, path, cfg)
+        raw = images.read_image_8bit(path)
         if size is not None and raw.shape[:2] != size:
             raise LinecorrError(f"is {raw.shape[1]}x{raw.shape[0]}, other frames of the clip are {size[1]}x{size[0]}",
                                 path)

@@ -145,7 +145,7 @@ def test_single_pixel_image():
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((0, 5), np.uint8), np.zeros((5, 5), np.float32), np.zeros((5, 5, 2), np.uint8), [[0, 1]]],
+    [np.zeros((0, 5), np.uint8), np.zeros((5, 5), np.float32), np.zeros((5, 5, 5), np.uint8), [[0, 1]]],
 )
 def test_bad_input_raises_one_line_error(bad):
     with pytest.raises(LinecorrError) as err:

@@ -51,6 +51,8 @@ from benchmark.metrics.registry import LEVELS, MetricSpec, get_metric, list_metr
 from benchmark.metrics.segment import (
     PBC_BACKGROUND,
     PBC_BACKGROUND_RGBA,
+    PBC_BACKGROUND_RGBA_BLACK,
+    PBC_BACKGROUNDS,
     ant_accuracy,
     ant_mean_iou,
     ant_mean_iou_pixel,
@@ -65,6 +67,8 @@ __all__ = [
     "PATCH_BLOCKS",
     "PBC_BACKGROUND",
     "PBC_BACKGROUND_RGBA",
+    "PBC_BACKGROUND_RGBA_BLACK",
+    "PBC_BACKGROUNDS",
     "PURITY_THRESHOLD",
     "MetricSpec",
     "PropagationConfig",

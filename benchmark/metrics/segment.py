@@ -17,7 +17,9 @@ AnT (Casey et al., "The Animation Transformer"):
 
 PBC (Dai et al., BasicPBC ``paint/utils.py::eval_json``), per frame, comparing predicted vs GT
 label ids instead of RGBA colors (pass colors packed with ``pack_rgba`` and
-``background_label=PBC_BACKGROUND`` to reproduce color-based numbers exactly):
+``background_label=PBC_BACKGROUNDS`` to reproduce color-based numbers exactly; BasicPBC's files
+paint the transparent background (255, 255, 255, 0) or (0, 0, 0, 0), and both count as background,
+the same background):
     * acc: correct segments / all segments.
     * acc_thres: correct segments with > ``threshold`` px / segments with > ``threshold`` px.
       (BasicPBC counts the line pixels of index 0 in its bincount and subtracts 1; identical
@@ -39,7 +41,8 @@ from benchmark.metrics import _validate as v
 from benchmark.metrics.registry import register
 from dataprep.errors import LinecorrError
 
-PBC_BACKGROUND_RGBA = (255, 255, 255, 0)  # BasicPBC's transparent background color
+PBC_BACKGROUND_RGBA = (255, 255, 255, 0)  # BasicPBC's transparent background color (np_2_labelpng)
+PBC_BACKGROUND_RGBA_BLACK = (0, 0, 0, 0)  # the other transparent background its files use (json_color)
 
 
 def pack_rgba(colors) -> np.ndarray:
@@ -58,6 +61,8 @@ def pack_rgba(colors) -> np.ndarray:
 
 
 PBC_BACKGROUND = int(pack_rgba([PBC_BACKGROUND_RGBA])[0])
+#: Both packed transparent backgrounds: ``background_label=PBC_BACKGROUNDS`` accepts either convention.
+PBC_BACKGROUNDS = (PBC_BACKGROUND, int(pack_rgba([PBC_BACKGROUND_RGBA_BLACK])[0]))
 
 
 def segment_areas(label_map, n_segments: int | None = None) -> np.ndarray:
@@ -182,7 +187,8 @@ def ant_mean_iou_pixel(pred, gt, *, areas=None, ignore_label: int | None = None)
     return float(np.mean(list(ious.values()))) if ious else float("nan")
 
 
-def pbc_metrics(pred, gt, areas, *, background_label: int = -1, threshold: int = 10) -> dict[str, float]:
+def pbc_metrics(pred, gt, areas, *, background_label: int | tuple[int, ...] = -1,
+                threshold: int = 10) -> dict[str, float]:
     """All BasicPBC ``eval_json`` metrics of one frame (see the module docstring).
 
     Args:
@@ -190,7 +196,8 @@ def pbc_metrics(pred, gt, areas, *, background_label: int = -1, threshold: int =
         gt: ``(N,) int`` GT label (or packed color) per segment.
         areas: ``(N,) int`` pixel count per segment.
         background_label: The label meaning "transparent background" (``-1`` for label ids,
-            ``PBC_BACKGROUND`` for packed RGBA colors).
+            ``PBC_BACKGROUNDS`` for packed RGBA colors), or several labels that all mean it
+            (they are one class: a prediction of one where GT has another is correct).
         threshold: Segments with more than this many pixels count for ``acc_thres``.
 
     Returns:
@@ -201,6 +208,13 @@ def pbc_metrics(pred, gt, areas, *, background_label: int = -1, threshold: int =
     p, g, _ = _pair(pred, gt)
     if areas is None:
         raise LinecorrError("PBC metrics need per-segment areas")
+    backgrounds = np.atleast_1d(np.asarray(background_label, np.int64))
+    if backgrounds.ndim != 1 or backgrounds.size == 0:
+        raise LinecorrError(f"background_label must be an integer or a tuple of integers, got {background_label!r}")
+    background_label = int(backgrounds[0])
+    if backgrounds.size > 1:  # every spelling of the background becomes the first one
+        p = np.where(np.isin(p, backgrounds), background_label, p)
+        g = np.where(np.isin(g, backgrounds), background_label, g)
     a = v.areas_vector(areas, p.size).astype(np.float64)
     ok = p == g
     big = a > threshold
@@ -232,7 +246,7 @@ _PBC_DESCRIPTIONS = {
 
 
 def _make_pbc(key: str):
-    def metric(pred, gt, *, areas=None, background_label: int = -1, threshold: int = 10) -> float:
+    def metric(pred, gt, *, areas=None, background_label: int | tuple[int, ...] = -1, threshold: int = 10) -> float:
         return pbc_metrics(pred, gt, areas, background_label=background_label, threshold=threshold)[key]
 
     metric.__name__ = key.replace("/", "_")

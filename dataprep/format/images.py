@@ -208,11 +208,23 @@ def encode_segment_map(seg: np.ndarray, path=None) -> bytes:
     return encode_png(encode_rgb_ids(ids))
 
 
-def encode_rgb_ids(ids: np.ndarray, with_alpha: bool = False) -> np.ndarray:
+#: RGB of the transparent (-1) pixels of a label map as BasicPBC's np_2_labelpng writes them; some
+#: of its files hold (0, 0, 0, 0) instead, and readers treat both as -1 (only alpha counts).
+PBC_TRANSPARENT_RGB = (255, 255, 255)
+
+
+def encode_rgb_ids(ids: np.ndarray, with_alpha: bool = False,
+                   background: tuple[int, int, int] = PBC_TRANSPARENT_RGB) -> np.ndarray:
     """Encode ``(H, W)`` int ids as PBC's RGB(A): id = R*256^2 + G*256 + B; -1 -> alpha 0.
 
+    Args:
+        ids: ``(H, W)`` int ids, -1 = none.
+        with_alpha: write an alpha channel (255, and 0 on -1 pixels).
+        background: RGB of the -1 pixels under alpha 0.
+
     Returns:
-        ``(H, W, 3|4) uint8``. With alpha, -1 pixels are (255, 255, 255, 0) as PBC writes them.
+        ``(H, W, 3|4) uint8``. With alpha, -1 pixels are ``(*background, 0)``: by default
+        (255, 255, 255, 0) as PBC writes them.
     """
     ids = np.asarray(ids, dtype=np.int64)
     out = np.empty(ids.shape + (4 if with_alpha else 3,), dtype=np.uint8)
@@ -222,7 +234,7 @@ def encode_rgb_ids(ids: np.ndarray, with_alpha: bool = False) -> np.ndarray:
     out[..., 2] = safe & 255
     if with_alpha:
         out[..., 3] = 255
-        out[ids < 0] = (255, 255, 255, 0)
+        out[ids < 0] = (*background, 0)
     return out
 
 

@@ -6,7 +6,8 @@ PBC layout, one folder per character (clip)::
     <char>/gt/NNNN.png           RGBA colored frame, transparent background
     <char>/seg/NNNN.png          RGB, segment id = R*256^2 + G*256 + B, 0 = line pixels, 1 = background
     <char>/seg/NNNN.json         test set only: segment -> [R, G, B, A] (instead of json_color/)
-    <char>/label/NNNN.png        RGBA, part id (same in every frame), alpha 0 = -1, 0 = black line
+    <char>/label/NNNN.png        RGB(A), part id (same in every frame), alpha 0 = -1, 0 = black line;
+                                 the -1 pixels are (255, 255, 255, 0) or, in some files, (0, 0, 0, 0)
     <char>/json_color/NNNN.json  {"<segment>": [R, G, B, A]}
     <char>/json_index/NNNN.json  {"<segment>": [pixel count, part id]}
 
@@ -18,7 +19,9 @@ Mapping: ``line`` is stored as-is, ``gt`` is the color image (+ alpha), ``seg`` 
 the majority of the label map); the table's color column holds json_color exactly. Pairs come
 from the labels (``dataprep.pairs.label_pair``); segments labelled 0 (black line) or -1 are never
 matched. Export writes the same layout back (``clip.json`` ``source`` remembers the folders,
-relative path and file names), so PBC -> linecorr -> PBC gives the same pixels and JSON values.
+relative path and file names, and how each ``label/`` file stored its transparent pixels:
+``label_background`` [R, G, B] for the clip, ``label_frames`` for frames that differ), so
+PBC -> linecorr -> PBC gives the same pixels and JSON values.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dataprep.errors import FormatError
+from dataprep.errors import FormatError, warn
 from dataprep.format import images
 from dataprep.format.dataset import Dataset, Frame
 from dataprep.format.schema import STANDARD_SPLITS, ClipInfo, Pair
@@ -138,10 +141,12 @@ def convert_character(w: DatasetWriter, job: ClipJob, cfg: PbcImportConfig) -> N
     tables: dict[str, SegmentTable] = {}
     size: tuple[int, int] | None = None
     channels = 4
+    label_styles: dict[str, dict] = {}
     for fid, stem in zip(fids, job.frames):
         fr = read_frame(char, stem, folders, job.extra["seg_json"], size, char / "line" / f"{job.frames[0]}.png")
         size = fr["line"].shape[:2]
         channels = min(channels, fr.pop("channels"))
+        label_styles[fid] = fr.pop("label_png")
         tables[fid] = w.write_frame(job.clip, fid, **fr)
     labelled = "json_index" in folders or "label" in folders
     for fa, fb, gap in frame_pairs(fids, tuple(cfg.gaps)) if labelled else ():
@@ -152,7 +157,8 @@ def convert_character(w: DatasetWriter, job: ClipJob, cfg: PbcImportConfig) -> N
     source = {"kind": "pbc", "rel": job.extra["rel"], "name": Path(job.path).name,
               "folders": folders, "seg_json": job.extra["seg_json"], "json_color_channels": channels,
               # the table's color column holds json_color as given, not the computed mean
-              "exact_colors": "json_color" in folders or bool(job.extra["seg_json"])}
+              "exact_colors": "json_color" in folders or bool(job.extra["seg_json"]),
+              **_label_source(label_styles)}
     if renamed:
         source["frame_files"] = renamed
     w.finish_clip(ClipInfo(job.clip, fids, size[1], size[0], has_color="gt" in folders,
@@ -167,7 +173,8 @@ def read_frame(char: Path, stem: str, folders: list[str], seg_json: bool, size: 
         ``write_frame`` keyword arguments: ``line`` (H, W[, C]) uint8 as stored, ``seg`` (H, W)
         int32, ``color`` (H, W, 3) uint8 / ``alpha`` (H, W) uint8 or None, ``labels`` (H, W)
         int32 or None, ``segment_labels`` {segment: part id}, ``colors`` {segment: RGBA}; plus
-        ``channels`` (3 or 4, the length of the json colors).
+        ``channels`` (3 or 4, the length of the json colors) and ``label_png`` (how the label
+        image was stored, see :func:`label_png_style`, or None).
     """
     line_path = char / "line" / f"{stem}.png"
     line = common.read_raw(line_path, size, ref)
@@ -180,21 +187,75 @@ def read_frame(char: Path, stem: str, folders: list[str], seg_json: bool, size: 
                           "channel(s)", seg_path)
     seg = images.decode_ids(raw, seg_path)
     out: dict = {"line": line, "seg": seg, "color": None, "alpha": None, "labels": None,
-                 "segment_labels": None, "colors": None, "channels": 4}
+                 "segment_labels": None, "colors": None, "channels": 4, "label_png": None}
     if "gt" in folders:
         p = char / "gt" / f"{stem}.png"
         out["color"], out["alpha"] = images.read_color(p)
         common.check_size(out["color"], size, p, ref)
     if "label" in folders:
         p = char / "label" / f"{stem}.png"
-        out["labels"] = images.read_ids(p)
+        raw = images.read_image_raw(p)
+        out["labels"] = images.decode_ids(raw, p)
         common.check_size(out["labels"], size, p, ref)
+        out["label_png"] = label_png_style(raw, p)
     ids, area = _segments(seg)
     if "json_index" in folders:
         out["segment_labels"] = _read_json_index(char / "json_index" / f"{stem}.json", ids, area, seg_path)
     color_json = char / "json_color" / f"{stem}.json" if "json_color" in folders else char / "seg" / f"{stem}.json"
     if seg_json or "json_color" in folders:
         out["colors"], out["channels"] = _read_json_color(color_json, ids, seg_path)
+    return out
+
+
+def label_png_style(raw: np.ndarray, path: Path) -> dict:
+    """How a PBC ``label/`` image stores what its ids do not say, so export can write it back as it was.
+
+    BasicPBC writes transparent (-1) pixels as (255, 255, 255, 0), but some of its files hold
+    (0, 0, 0, 0); both decode to -1. A file whose transparent pixels carry several colors cannot
+    come back exactly: the most common one is kept, with a warning naming the file.
+
+    Args:
+        raw: the label image as stored, ``(H, W, 3|4) uint8``.
+        path: its file, for the warning.
+
+    Returns:
+        ``{"channels": 3 | 4, "background": [R, G, B] or None}`` (None: no transparent pixel).
+    """
+    style: dict = {"channels": int(raw.shape[2]) if raw.ndim == 3 else 1, "background": None}
+    if raw.ndim == 3 and raw.shape[2] == 4:
+        under = raw[raw[..., 3] == 0][:, :3]
+        if len(under):
+            rgb, counts = np.unique(under, axis=0, return_counts=True)
+            style["background"] = rgb[int(np.argmax(counts))].tolist()
+            if len(rgb) > 1:
+                warn(f"transparent pixels hold {len(rgb)} different RGB values; export writes them all as "
+                     f"{tuple(style['background'])} + alpha 0", path)
+    return style
+
+
+def _label_source(styles: dict[str, dict]) -> dict:
+    """clip.json ``source`` entries that let export rewrite each ``label/`` file as it was.
+
+    ``label_background``: the clip's RGB under alpha 0 (the most common over its frames);
+    ``label_frames``: ``{frame: {"background": [R, G, B]} | {"channels": 4}}`` for the frames that
+    differ from it, or that are RGBA without transparent pixels (export writes RGBA only where
+    there are -1 pixels, as BasicPBC's np_2_labelpng does).
+    """
+    bgs = [tuple(st["background"]) for st in styles.values() if st and st["background"] is not None]
+    if not bgs:
+        return {}
+    default = max(set(bgs), key=lambda c: (bgs.count(c), c))  # ties: the larger, i.e. PBC's white first
+    frames = {}
+    for fid, st in styles.items():
+        if not st:
+            continue
+        if st["background"] is not None and tuple(st["background"]) != default:
+            frames[fid] = {"background": st["background"]}
+        elif st["background"] is None and st["channels"] == 4:
+            frames[fid] = {"channels": 4}
+    out: dict = {"label_background": list(default)}
+    if frames:
+        out["label_frames"] = frames
     return out
 
 
@@ -282,19 +343,27 @@ def export_clip(ds: Dataset, info: ClipInfo, stage: Path) -> None:
         seg_json = False
     channels = int(src.get("json_color_channels", 4))
     names = src.get("frame_files", {})
+    background = tuple(src.get("label_background", images.PBC_TRANSPARENT_RGB))
+    label_frames = src.get("label_frames", {})
     for fid in info.frames:
-        _write_frame(ds.load_frame(info.id, fid, info), char, names.get(fid, fid), folders, seg_json, channels)
+        style = {"background": background, "channels": None, **label_frames.get(fid, {})}
+        _write_frame(ds.load_frame(info.id, fid, info), char, names.get(fid, fid), folders, seg_json, channels,
+                     tuple(style["background"]), style["channels"] == 4)
 
 
-def _write_frame(fr: Frame, char: Path, stem: str, folders: list[str], seg_json: bool, channels: int) -> None:
+def _write_frame(fr: Frame, char: Path, stem: str, folders: list[str], seg_json: bool, channels: int,
+                 label_background: tuple[int, int, int] = images.PBC_TRANSPARENT_RGB,
+                 label_rgba: bool = False) -> None:
     t = fr.segments
     common.write_png(char / "line" / f"{stem}.png", fr.line_raw)
     common.write_png(char / "seg" / f"{stem}.png", images.encode_rgb_ids(fr.seg))
     if "gt" in folders and fr.color is not None:
         common.write_png(char / "gt" / f"{stem}.png", fr.color if fr.alpha is None else np.dstack([fr.color, fr.alpha]))
     if "label" in folders and fr.labels is not None:
-        # As BasicPBC's np_2_labelpng: RGBA (alpha 0 = -1) when there are -1 pixels, else RGB.
-        common.write_png(char / "label" / f"{stem}.png", images.encode_rgb_ids(fr.labels, bool((fr.labels < 0).any())))
+        # As BasicPBC's np_2_labelpng: RGBA (alpha 0 = -1) when there are -1 pixels, else RGB; the
+        # RGB under alpha 0 and an RGBA file without -1 pixels as the imported file had them.
+        rgba = label_rgba or bool((fr.labels < 0).any())
+        common.write_png(char / "label" / f"{stem}.png", images.encode_rgb_ids(fr.labels, rgba, label_background))
     if "json_index" in folders:
         index = {str(i): [a, lab] for i, a, lab in zip(t.ids.tolist(), t.area.tolist(), t.label.tolist())}
         common.write_text(char / "json_index" / f"{stem}.json", common.dump_json(index))

@@ -10,6 +10,8 @@ import pytest
 from benchmark.metrics import (
     PBC_BACKGROUND,
     PBC_BACKGROUND_RGBA,
+    PBC_BACKGROUND_RGBA_BLACK,
+    PBC_BACKGROUNDS,
     ant_accuracy,
     ant_mean_iou,
     ant_mean_iou_pixel,
@@ -162,6 +164,31 @@ def test_pbc_reproduces_basicpbc_on_packed_colors():
             background_label=PBC_BACKGROUND,
         )
         assert ours == pytest.approx(ref)
+
+
+def test_pbc_accepts_both_transparent_backgrounds():
+    # issue 17.5: BasicPBC paints the background (255, 255, 255, 0) or (0, 0, 0, 0); both are background
+    rng = np.random.default_rng(1)
+    white, black = list(PBC_BACKGROUND_RGBA), list(PBC_BACKGROUND_RGBA_BLACK)
+    palette = [white, black, [255, 0, 0, 255], [0, 255, 0, 255]]
+    for _ in range(20):
+        seg = rng.integers(0, 9, size=(20, 20))
+        seg[0, :8] = np.arange(1, 9)
+        gt_c = {str(i + 1): palette[rng.integers(4)] for i in range(8)}
+        gt_c["1"] = palette[2]
+        pred_c = {k: (c if rng.random() < 0.6 else palette[rng.integers(4)]) for k, c in gt_c.items()}
+        as_white = {k: white if c == black else c for k, c in pred_c.items()}
+        ref = _basicpbc_reference(seg, as_white, {k: white if c == black else c for k, c in gt_c.items()})
+        ours = pbc_metrics(pack_rgba([pred_c[str(i + 1)] for i in range(8)]),
+                           pack_rgba([gt_c[str(i + 1)] for i in range(8)]),
+                           segment_areas(seg, 8), background_label=PBC_BACKGROUNDS)
+        assert ours == pytest.approx(ref)
+    # a black background predicted where GT has white is a correct background segment
+    r = pbc_metrics(pack_rgba([black, [255, 0, 0, 255]]), pack_rgba([white, [255, 0, 0, 255]]), [5, 5],
+                    background_label=PBC_BACKGROUNDS)
+    assert r["pbc/acc"] == 1.0 and r["pbc/bmiou"] == 1.0
+    with pytest.raises(LinecorrError, match="background_label"):
+        pbc_metrics([1], [1], [1], background_label=())
 
 
 def test_pack_rgba_is_injective_on_channels():

@@ -230,3 +230,55 @@ def test_help_has_examples(capsys):
             main(argv)
         assert e.value.code == 0
         assert "example:" in capsys.readouterr().out
+
+
+def _recolor_transparent(path: Path, rgb) -> None:
+    arr = np.array(Image.open(path))
+    arr[arr[..., 3] == 0] = (*rgb, 0)
+    Image.fromarray(arr).save(path)
+
+
+def test_label_background_conventions_round_trip(tmp_path):
+    # issue 17.5: transparent label pixels came back (255, 255, 255, 0) where the file had (0, 0, 0, 0)
+    root = tmp_path / "src"
+    black = write_pbc_character(root / "Black")
+    for f in ("0000", "0001", "0002"):
+        _recolor_transparent(black / "label" / f"{f}.png", (0, 0, 0))
+    mixed = write_pbc_character(root / "Mixed")
+    _recolor_transparent(mixed / "label" / "0001.png", (0, 0, 0))
+    white = write_pbc_character(root / "White")
+    out = import_pbc(root, tmp_path / "ds")
+    ds = Dataset.open(out)
+    assert ds.clip("Black").source["label_background"] == [0, 0, 0]
+    assert ds.clip("Mixed").source["label_frames"] == {"0001": {"background": [0, 0, 0]}}
+    assert ds.clip("White").source["label_background"] == [255, 255, 255]
+    for f in ("0000", "0001", "0002"):  # both conventions decode to the same -1 background
+        np.testing.assert_array_equal(ds.load_frame("Black", f).labels, ds.load_frame("White", f).labels)
+    assert validate_dataset(out) == []
+    back = export_pbc(out, tmp_path / "back")
+    for name in ("Black", "Mixed", "White"):
+        assert_same_tree(root / name, back / name)
+    assert np.array(Image.open(back / "Black/label/0000.png"))[0, 0].tolist() == [0, 0, 0, 0]
+    assert white.exists()
+
+
+def test_label_rgba_without_transparent_pixels_stays_rgba(tmp_path):
+    char = write_pbc_character(tmp_path / "Abe", frames=2)
+    p = char / "label" / "0000.png"
+    arr = np.array(Image.open(p))
+    arr[..., 3] = 255  # no -1 pixel, still stored RGBA
+    Image.fromarray(arr).save(p)
+    out = import_pbc(char, tmp_path / "ds")
+    assert_same_tree(char, export_pbc(out, tmp_path / "back") / "Abe")
+
+
+def test_label_with_several_transparent_colors_warns_naming_the_file(tmp_path, capsys):
+    char = write_pbc_character(tmp_path / "Abe", frames=2)
+    p = char / "label" / "0001.png"
+    arr = np.array(Image.open(p))
+    arr[0, 0] = (0, 0, 0, 0)  # one black among white transparent pixels
+    Image.fromarray(arr).save(p)
+    assert main(["import", "pbc", str(char), "--out", str(tmp_path / "ds")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"linecorr import: warning: {p.resolve()}: transparent pixels hold 2 different RGB values; "
+                       "export writes them all as (255, 255, 255) + alpha 0")

@@ -248,7 +248,8 @@ def register_colorize(sub, name: str) -> None:
         "lines/*.png --out colored", run_colorize)
     p.add_argument("lines", nargs="+", help="line images (PNG, dark lines on white/transparent), in order")
     p.add_argument("--reference", required=True, help="colored reference frame (flat colors, dark lines)")
-    p.add_argument("--reference-line", help="line image of the reference (default: its near-black pixels)")
+    p.add_argument("--reference-line", help="line image of the reference (default: recovered from its colors: "
+                                            "lines divided by the fills, borders between fills as shading lines)")
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
@@ -256,24 +257,15 @@ def register_colorize(sub, name: str) -> None:
 
 
 def run_colorize(args) -> int:
-    from pathlib import Path
-
-    from benchmark.models.ant.colorize import ColorizeConfig, colorize_sequence
+    from benchmark.models.ant.colorize import ColorizeConfig, colorize_files
     from benchmark.models.ant.matcher import AntMatcher
     from dataprep.config import load_config
-    from dataprep.format.atomic import atomic_write_bytes
-    from dataprep.format.images import encode_png, read_color, read_line
 
     cfg = load_config(ColorizeConfig, args.config, args.overrides)
     matcher = AntMatcher.from_checkpoint(args.checkpoint, args.device)
-    ref, _ = read_color(args.reference)
-    ref_line = read_line(args.reference_line) if args.reference_line else None
-    lines = [read_line(p) for p in args.lines]
-    out = Path(args.out)
-    for path, img in zip(args.lines, colorize_sequence(matcher, ref, _bar(lines, "colorize"), ref_line, cfg)):
-        target = out / (Path(path).stem + ".png")
-        atomic_write_bytes(target, encode_png(img))
-    print(f"wrote {len(lines)} colored frames to {out}")
+    colorize_files(args.reference, args.lines, args.out, matcher, args.reference_line, cfg,
+                   progress=lambda items: _bar(items, "colorize"))
+    print(f"wrote {len(args.lines)} colored frames to {args.out}")
     return 0
 
 

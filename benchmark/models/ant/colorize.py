@@ -5,17 +5,33 @@ Per frame: segment the line image (``segment_lines``: ``dataprep.segment``'s tra
 default, or its 4-connected components), match its segments to the previous
 frame's with a matcher (``match(prev, cur) -> (N_cur, N_prev)`` scores), give each segment the
 color its matches vote for (eq. 3 via ``transfer_labels``), and flat-fill it. Segments matched to
-nothing stay paper white. Lines are drawn over the fill (multiplied), so anti-aliasing survives.
+nothing stay paper white. Black lines are drawn over the fill (multiplied), so anti-aliasing
+survives; colored shading lines are painted as the region they fold into, as in the colored frames.
+
+The reference's segments must be found the way the targets' are, or its colors land on the wrong
+regions. With its line image (``--reference-line``) they are; without it, the line image is
+recovered from the colored frame (:func:`reference_line`: the dark lines divided by the fill under
+them, and every boundary between two fills that no line covers drawn as a shading line) and
+segmented by the same segmenter.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from benchmark.metrics.propagation import transfer_labels
+from dataprep.errors import LinecorrError
 from dataprep.format import Frame, compute_segment_table
+
+#: RGB of the shading lines drawn where two fills of the reference meet without a line (PBC's red).
+SHADING_RGB = (255, 0, 0)
+#: A fill whose brightest channel is below this hides its lines: its pixels are not divided by it.
+_DARK_FILL = 48
 
 
 @dataclass
@@ -23,19 +39,19 @@ class ColorizeConfig:
     """Settings of :func:`colorize_sequence`."""
 
     segmenter: str = "trapped_ball"  # line image -> segments: "trapped_ball" (closes small gaps, the paper's) or "closed"
-    ink_threshold: int = 128  # line-image gray below this is ink (segment boundaries)
-    reference_ink: int = 60  # reference color image without a line image: pixels with every channel <= this are ink
+    ink_threshold: int = 128  # line-image darkness below this (relative to paper and ink levels) is ink
 
 
 def segment_lines(line: np.ndarray, method: str = "trapped_ball", ink_threshold: int = 128) -> np.ndarray:
     """Segments of a line image, by ``dataprep.segment`` (the one place to swap segmenters).
 
     Args:
-        line: ``(H, W) uint8``, 0 = ink, 255 = paper.
+        line: ``(H, W) uint8`` (0 = ink, 255 = paper) or ``(H, W, 2|3|4) uint8`` gray+alpha / RGB /
+            RGBA line art (colored shading lines bound regions and fold into them).
         method: "trapped_ball" (leak-proof fill that closes small gaps in the lines; merges
             specks under 8 px) or "closed" (4-connected components of non-line pixels, exactly
             how PaintBucket-Character and the toy data are segmented).
-        ink_threshold: gray below this is ink.
+        ink_threshold: darkness below this is ink (see ``dataprep.segment.InkConfig``).
 
     Returns:
         ``(H, W) int32``: 0 on ink, segments 1..N in raster order of their first pixel.
@@ -43,77 +59,289 @@ def segment_lines(line: np.ndarray, method: str = "trapped_ball", ink_threshold:
     try:
         from dataprep.segment import segment_image
     except ImportError:  # the segmentation package is optional here: plain 4-connected components
+        from dataprep.format.images import to_gray
         from dataprep.synthetic import closed_segments
 
-        return closed_segments(np.asarray(line) < ink_threshold)
+        line = np.asarray(line)
+        return closed_segments((to_gray(line) if line.ndim == 3 else line) < ink_threshold)
     return segment_image(np.asarray(line), method=method, config={"ink_threshold": ink_threshold})
+
+
+def shading_mask(line: np.ndarray, cfg: ColorizeConfig | None = None) -> np.ndarray:
+    """``(H, W) bool``: the colored shading-line pixels of a line image (none in a gray one)."""
+    line = np.asarray(line)
+    if line.ndim != 3 or line.shape[2] < 3:
+        return np.zeros(line.shape[:2], bool)
+    from dataprep.segment import ink_masks, make_config
+
+    cfg = cfg or ColorizeConfig()
+    return ink_masks(line, make_config(cfg.segmenter, {"ink_threshold": cfg.ink_threshold})).shading
 
 
 def line_frame(line: np.ndarray, name: str = "", cfg: ColorizeConfig | None = None,
                color: np.ndarray | None = None) -> Frame:
-    """A ``Frame`` (line, seg, segment table) from a line image, for matchers."""
+    """A ``Frame`` (gray line, raw line, seg, segment table) from a line image of any mode, for matchers."""
+    from dataprep.format.images import to_gray
+
     cfg = cfg or ColorizeConfig()
-    seg = segment_lines(line, cfg.segmenter, cfg.ink_threshold)
+    raw = np.asarray(line)
+    seg = segment_lines(raw, cfg.segmenter, cfg.ink_threshold)
     table = compute_segment_table(seg, color=color)
-    return Frame("", name, line, line, color, None, seg, table, None)
+    gray = to_gray(raw) if raw.ndim == 3 else raw
+    return Frame(clip="", frame=name, line=gray, line_raw=raw, color=color, alpha=None, seg=seg, segments=table,
+                 labels=None)
 
 
-def reference_line(color: np.ndarray, reference_ink: int = 60) -> np.ndarray:
-    """A line image from a colored frame whose lines are (near) black: ``(H, W) uint8``."""
-    ink = np.all(color <= reference_ink, axis=-1)
-    return np.where(ink, 0, 255).astype(np.uint8)
+def over_white(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """``(H, W, 3) uint8`` RGB of a colored frame composited over white paper.
+
+    PBC's colored frames are transparent around the character, with (0, 0, 0) or anything under
+    alpha 0: without compositing, that background would be a black fill.
+
+    Args:
+        color: ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8.
+        alpha: ``(H, W) uint8`` alpha for an RGB ``color`` (ignored for RGBA).
+    """
+    color = np.asarray(color)
+    if color.ndim == 3 and color.shape[2] == 4:
+        color, alpha = color[..., :3], color[..., 3]
+    if alpha is None:
+        return color
+    a = alpha.astype(np.uint32)[..., None]
+    return ((color.astype(np.uint32) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
-def segment_colors(seg: np.ndarray, color: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The most frequent RGB color of each segment (exact for flat fills, robust to soft edges).
+def reference_line(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """The line image of a colored frame (see :func:`recover_reference`): ``(H, W, 3) uint8`` RGB."""
+    return recover_reference(color, alpha)[0]
+
+
+def recover_reference(color: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The line image of a colored frame, recovered so that it segments like the original line art.
+
+    A colored frame is fills with the line art multiplied on top. The frame is segmented by
+    color (``dataprep.segment.segment_colored``: flat regions, and its drawn dark strokes as the
+    line class); each pixel's gray is what the line left of the fill under it (the nearest
+    region's), in that fill's brightest channel: ``255 * C / fill``, so anti-aliased rims come
+    back as drawn. Where two regions meet with nothing darker than half the fill between them (a
+    shadow, a highlight), the border is drawn as a 1-px red shading line, which the segmenters
+    treat as PBC's: it bounds a region, then folds into it.
+
+    Args:
+        color: ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8 colored frame (flat fills, dark lines).
+        alpha: its alpha when ``color`` is RGB; transparent pixels are paper.
 
     Returns:
-        ``(N, 3) uint8`` in the order of ``ids``.
+        ``(line, fill)``: ``(H, W, 3) uint8`` RGB line image (gray lines on white, red shading
+        lines) and ``(H, W, 3) uint8`` the flat fill under every pixel, lines removed.
     """
-    packed = (color[..., 0].astype(np.int64) << 16) | (color[..., 1].astype(np.int64) << 8) | color[..., 2]
+    from dataprep.segment import fill_from_neighbours, segment_colored
+
+    rgb = over_white(color, alpha)
+    regions = segment_colored(rgb)  # 0 = drawn strokes, 1..N flat regions
+    if regions.max() == 0:
+        return np.full(rgb.shape, 255, np.uint8), rgb
+    ids = np.arange(1, int(regions.max()) + 1)
+    # A line only darkens: a region's fill is among its brighter pixels (in a thin region the
+    # anti-aliased rims outnumber them, so a plain majority would pick a rim shade). The 90th
+    # percentile of brightness, not the maximum: a few stray brighter pixels must not decide.
+    bright = rgb.max(axis=2).astype(np.int16)
+    order = np.lexsort((bright.ravel(), regions.ravel()))
+    starts = np.searchsorted(regions.ravel()[order], np.arange(len(ids) + 1))
+    ends = np.append(starts[1:], order.size)
+    pick = np.clip(starts + ((ends - starts - 1) * 9) // 10, 0, order.size - 1)
+    top = bright.ravel()[order][pick]
+    lut = np.full((len(ids) + 1, 3), 255, np.uint8)
+    lut[ids] = segment_colors(np.where(bright >= top[regions] - 8, regions, 0), rgb, ids)
+    full = fill_from_neighbours(regions, regions == 0)
+    fill = lut[full]
+    # divide by the brightest channel of the fill: the one where a line's darkening shows best
+    ch = np.argmax(fill, axis=2)[..., None]
+    under = np.take_along_axis(fill, ch, 2)[..., 0].astype(np.float32)
+    val = np.take_along_axis(rgb, ch, 2)[..., 0].astype(np.float32)
+    gray = np.where(under >= _DARK_FILL, np.clip(np.round(255.0 * val / np.maximum(under, 1.0)), 0, 255), 255.0)
+    out = np.repeat(gray.astype(np.uint8)[..., None], 3, axis=2)
+    # Two regions meeting with nothing dark between them (a shadow's border; also a "stroke" the
+    # color segmenter saw that is no darker than the fill beside it): the original had a shading
+    # line there. Through a drawn line the change of region always crosses a dark pixel.
+    light = gray >= 128
+    touch = np.zeros(regions.shape, bool)
+    touch[:, :-1] |= (full[:, :-1] != full[:, 1:]) & light[:, :-1] & light[:, 1:]
+    touch[:-1, :] |= (full[:-1, :] != full[1:, :]) & light[:-1, :] & light[1:, :]
+    out[touch] = SHADING_RGB
+    return out, fill
+
+
+def segment_colors(seg: np.ndarray, color: np.ndarray, ids: np.ndarray, line: np.ndarray | None = None) -> np.ndarray:
+    """The fill color of each segment: its most frequent RGB (exact for flat fills, robust to soft edges).
+
+    Args:
+        seg: ``(H, W) int`` segment ids, 0 = line pixels (no color).
+        color: ``(H, W, 3) uint8`` RGB.
+        ids: the segment ids wanted.
+        line: optional ``(H, W) uint8`` gray line image multiplied on the fills (0 = ink; shading
+            lines 255). Each pixel then votes for its color divided by the line (``255 * C / L``,
+            the fill it was drawn over), with weight ``(L / 255)^4``, pixels under the dark half
+            of a line not at all: a thin segment whose pixels all lie in the anti-aliased rims of
+            its lines still gets its fill, not a rim shade.
+
+    Returns:
+        ``(N, 3) uint8`` in the order of ``ids`` (white for an id with no pixel).
+    """
     keep = seg > 0
-    pairs, counts = np.unique(np.stack([seg[keep].astype(np.int64), packed[keep]], 1), axis=0, return_counts=True)
-    order = np.lexsort((-counts, pairs[:, 0]))  # per segment, the largest count first
-    first = np.unique(pairs[order, 0], return_index=True)[1]
-    mode = dict(zip(pairs[order][first, 0].tolist(), pairs[order][first, 1].tolist()))
+    rgb = color.astype(np.float32)
+    weight = np.ones(seg.shape, np.float32)
+    if line is not None:
+        lf = line.astype(np.float32)
+        usable = keep & (lf >= 128)
+        # a segment lying wholly under dark line pixels keeps its plain colors
+        has = np.zeros(int(seg.max()) + 1, bool)
+        has[seg[usable]] = True
+        unmult = usable | (keep & ~has[seg])
+        rgb = np.where(usable[..., None], np.clip(np.round(rgb * 255.0 / np.maximum(lf, 1.0)[..., None]), 0, 255), rgb)
+        weight = np.where(usable, (lf / 255.0) ** 4, np.where(unmult, 1e-3, 0.0)).astype(np.float32)
+        keep = unmult
+    c = rgb.astype(np.int64)
+    packed = (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+    codes, inv = np.unique(np.stack([seg[keep].astype(np.int64), packed[keep]], 1), axis=0, return_inverse=True)
+    votes = np.bincount(inv.reshape(-1), weight[keep])
+    order = np.lexsort((-votes, codes[:, 0]))  # per segment, the heaviest color first
+    first = np.unique(codes[order, 0], return_index=True)[1]
+    mode = dict(zip(codes[order][first, 0].tolist(), codes[order][first, 1].tolist()))
     vals = np.array([mode.get(int(i), 0xFFFFFF) for i in ids], np.int64)
     return np.stack([(vals >> 16) & 255, (vals >> 8) & 255, vals & 255], 1).astype(np.uint8)
 
 
-def flat_fill(seg: np.ndarray, ids: np.ndarray, colors: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Flat-fill each segment with its color and multiply the line image on top: ``(H, W, 3) uint8``."""
+def flat_fill(seg: np.ndarray, ids: np.ndarray, colors: np.ndarray, line: np.ndarray,
+              shading: np.ndarray | None = None) -> np.ndarray:
+    """Flat-fill each segment with its color and multiply the line image on top: ``(H, W, 3) uint8``.
+
+    Args:
+        seg: ``(H, W) int`` segments, 0 = line pixels.
+        ids: ``(N,)`` segment ids; ``colors`` ``(N, 3) uint8`` their RGB.
+        line: ``(H, W) uint8`` gray line image (0 = ink).
+        shading: ``(H, W) bool`` colored shading-line pixels: painted as their region, no line on top.
+
+    Line pixels take the color of the nearest segment before the line is multiplied, as in a
+    render, so an anti-aliased line's gray core is tinted like the fill it was drawn over.
+    """
+    from dataprep.segment.labelops import fill_from_neighbours
+
     lut = np.full((int(seg.max()) + 1, 3), 255, np.uint8)
     lut[ids] = colors
-    out = lut[seg].astype(np.float32) * (line.astype(np.float32)[..., None] / 255.0)
+    under = fill_from_neighbours(seg, seg == 0) if (seg == 0).any() and seg.max() > 0 else seg
+    shade = line.astype(np.float32)
+    if shading is not None:
+        shade[shading] = 255.0
+    out = lut[under].astype(np.float32) * (shade[..., None] / 255.0)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-def colorize_sequence(matcher, ref_color: np.ndarray, lines: list[np.ndarray], ref_line: np.ndarray | None = None,
-                      cfg: ColorizeConfig | None = None) -> list[np.ndarray]:
+def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray], ref_line: np.ndarray | None = None,
+                      cfg: ColorizeConfig | None = None, ref_alpha: np.ndarray | None = None,
+                      names: list | None = None) -> list[np.ndarray]:
     """Propagate the reference's colors through ``lines`` recursively.
 
     Args:
         matcher: object with ``match(frame_a, frame_b) -> (N_b, N_a)`` scores (e.g. ``AntMatcher``).
-        ref_color: ``(H, W, 3) uint8`` RGB colored reference frame.
-        lines: line images ``(H, W) uint8`` (0 = ink) of the frames to colorize, in order.
-        ref_line: the reference's line image; None = its near-black pixels.
-        cfg: thresholds.
+        ref_color: ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8 colored reference frame.
+        lines: line images of the frames to colorize, in order: ``(H, W) uint8`` gray (0 = ink)
+            or ``(H, W, 2|3|4) uint8`` with alpha and colored shading lines.
+        ref_line: the reference's line image (any mode above); None = :func:`reference_line`.
+        cfg: segmenter and threshold.
+        ref_alpha: alpha of an RGB ``ref_color`` (transparent = paper).
+        names: the line images' files: a line image with no segment or one gets a warning naming it.
 
     Returns:
         One ``(H, W, 3) uint8`` RGB flat-filled image per line image.
+
+    Raises:
+        LinecorrError: the reference yields fewer than two segments (pass its line image).
     """
+    from dataprep.errors import warn
+    from dataprep.format.images import to_gray
+    from dataprep.segment.api import segment_count_problem
+
     cfg = cfg or ColorizeConfig()
+    ref_rgb_img = over_white(ref_color, ref_alpha)
+    fill = None
     if ref_line is None:
-        ref_line = reference_line(ref_color, cfg.reference_ink)
+        ref_line, fill = recover_reference(ref_color, ref_alpha)
     prev = line_frame(ref_line, "reference", cfg)
-    ref_rgb = segment_colors(prev.seg, ref_color, prev.segments.ids)
+    if prev.seg.shape != ref_rgb_img.shape[:2]:
+        raise LinecorrError(f"reference line image is {prev.seg.shape[1]}x{prev.seg.shape[0]}, the colored "
+                            f"reference {ref_rgb_img.shape[1]}x{ref_rgb_img.shape[0]}")
+    if prev.seg.max() < 2:
+        raise LinecorrError("no regions found in the colored reference; pass its line image (--reference-line)"
+                            if fill is not None else "the reference line image has fewer than two regions")
+    if fill is not None:  # the recovered fills are flat: their majority is exact
+        ref_rgb = segment_colors(prev.seg, fill, prev.segments.ids)
+    else:
+        light = prev.line.copy()
+        light[shading_mask(prev.line_raw, cfg)] = 255  # shading lines are painted as their region, not darkened
+        ref_rgb = segment_colors(prev.seg, ref_rgb_img, prev.segments.ids, light)
     palette, labels = np.unique(ref_rgb, axis=0, return_inverse=True)  # label = palette index
     labels = labels.reshape(-1).astype(np.int64)
     out = []
     for k, line in enumerate(lines):
         cur = line_frame(line, f"{k:04d}", cfg)
+        problem = segment_count_problem(cur.seg) if names is not None else None
+        if problem:
+            warn(problem, names[k])
         labels = transfer_labels(labels, matcher.match(prev, cur), unmatched_label=-1)
         rgb = np.where(labels[:, None] >= 0, palette[np.maximum(labels, 0)], 255).astype(np.uint8)
-        out.append(flat_fill(cur.seg, cur.segments.ids, rgb, line))
+        raw = np.asarray(line)
+        out.append(flat_fill(cur.seg, cur.segments.ids, rgb, to_gray(raw) if raw.ndim == 3 else raw,
+                             shading_mask(raw, cfg)))
         prev = cur
     return out
+
+
+def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike], out: str | os.PathLike,
+                   matcher, reference_line_path: str | os.PathLike | None = None, cfg: ColorizeConfig | None = None,
+                   progress: Callable[[Iterable], Iterable] | None = None) -> list[Path]:
+    """``linecorr colorize``: read the files, colorize, write one PNG per line image into ``out``.
+
+    Line images may be any PNG mode (gray, gray+alpha, RGB with colored shading lines, RGBA,
+    16-bit); a line image that yields no segment or one gets a warning naming it. Each output is
+    written atomically, with the user's umask.
+
+    Args:
+        reference: the colored reference frame (RGB or RGBA).
+        lines: line image files, in order.
+        out: output folder; outputs keep the line images' names, as ``.png``.
+        matcher: see :func:`colorize_sequence`.
+        reference_line_path: the reference's line image, or None to recover it from its colors.
+        cfg: settings.
+        progress: optional wrapper of the per-frame loop (e.g. tqdm).
+
+    Returns:
+        The written paths.
+
+    Raises:
+        LinecorrError: unreadable files, two line images with one name, a reference without regions.
+    """
+    from dataprep.format.atomic import atomic_write_bytes
+    from dataprep.format.images import encode_png, read_image_8bit
+
+    ref = read_image_8bit(reference)
+    if ref.ndim == 2:
+        ref = np.repeat(ref[..., None], 3, axis=2)
+    elif ref.shape[2] == 2:  # gray + alpha
+        ref = np.dstack([np.repeat(ref[..., :1], 3, axis=2), ref[..., 1]])
+    ref_line = read_image_8bit(reference_line_path) if reference_line_path else None
+    targets = [Path(out) / (Path(p).stem + ".png") for p in lines]
+    dup = {t.name for t in targets if targets.count(t) > 1}
+    if dup:
+        raise LinecorrError(f"two line images would both be written as {sorted(dup)[0]}; rename one")
+    imgs = [read_image_8bit(p) for p in lines]
+    try:
+        colored = colorize_sequence(matcher, ref, progress(imgs) if progress else imgs, ref_line, cfg,
+                                    names=[str(p) for p in lines])
+    except LinecorrError as e:
+        if e.path is None:
+            raise LinecorrError(str(e), reference_line_path or reference) from None
+        raise
+    for target, img in zip(targets, colored):
+        atomic_write_bytes(target, encode_png(img))
+    return targets

@@ -20,8 +20,9 @@ def register_train(sub, name: str) -> None:
                    help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
                         "(which may start from a preset with `preset: tiny`); default tiny")
     p.add_argument("--dataset", help="dataset folder (project format) with a train split; or --benchmark")
-    p.add_argument("--benchmark", choices=["standard"],
-                   help="train on the standard synthetic benchmark's train split (rendered on first use)")
+    p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
+                   help="train on a standard synthetic benchmark's train split (rendered on first use): "
+                        "standard = v1 (exact lines), v2 (all four line styles together)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.csv, tb/, config.yaml")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.safetensors")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
@@ -83,6 +84,7 @@ def register_score(sub, name: str) -> None:
     p = add_command(
         sub, name, "score a predictions file, or run and score a baseline or a trained model, on a dataset split",
         "linecorr score --method all-baselines --benchmark standard --out-dir results/standard\n"
+        "  linecorr score --method all-baselines --benchmark v2 --line-style rough --out-dir results/v2\n"
         "  linecorr score --method all-baselines --dataset demo_out/toy --split test --out-dir results\n"
         "  linecorr score --model ant --checkpoint runs/ant_tiny/best.safetensors --dataset data/synth --out-dir results\n"
         "  linecorr score --model patch-vit --checkpoint runs/vit_tiny/best.safetensors --dataset data/synth "
@@ -99,9 +101,17 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--dataset", help="dataset folder (project format); or use --benchmark")
-    p.add_argument("--benchmark", choices=["standard"],
-                   help="score on the standard synthetic benchmark (rendered once into $LINECORR_DATA or "
-                        "~/.cache/linecorr, ~15 min on 2 cores, then reused) instead of --dataset")
+    p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
+                   help="score on a standard synthetic benchmark instead of --dataset: standard = v1 (exact "
+                        "lines, ~15 min to render on 2 cores), v2 (four line styles; only the scored split is "
+                        "rendered when the full set is not there, ~15 min for test); rendered once into "
+                        "$LINECORR_DATA or ~/.cache/linecorr, then reused")
+    p.add_argument("--line-style", dest="line_style",
+                   help="score the clips of one line style (a v2 track: exact, clean, rough, extracted); "
+                        "--benchmark v2 requires it")
+    p.add_argument("--gaps", metavar="1,3",
+                   help="score only the pairs this many frames apart (default: all pairs; --benchmark v2: 1, "
+                        "the consecutive pairs of AnT's propagation and BasicPBC's protocol)")
     p.add_argument("--split", default="test", help="split to score (default test)")
     p.add_argument("--track", default="line", choices=["line", "color"],
                    help="what --method/--model may see: line = line art only, the colorization setting (default); "
@@ -141,7 +151,7 @@ def run_score(args) -> int:
         args._region_cfg = cfg
     else:
         cfg = load_config(ScoreConfig, args.config, args.overrides)
-    ds = Dataset.open(_dataset_arg(args))
+    ds = _style_view(Dataset.open(_dataset_arg(args, split=args.split)), args)
     if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
@@ -167,6 +177,7 @@ def run_score(args) -> int:
                          else out_dir / f"result_{n}.json"))
     for pred, out in jobs:
         result = score(pred, ds, args.split, cfg, progress=lambda it, p=pred: _bar(it, f"score {p.method['name']}"))
+        result["benchmark"].update(_view_meta(ds, args))
         save_result(result, out)
         m = result["metrics"]
         print(f"{pred.method['name']}: {PRIMARY} = {100 * m.get(PRIMARY, float('nan')):.2f}%  "
@@ -176,7 +187,8 @@ def run_score(args) -> int:
         from benchmark.region_score import run_region_protocol
 
         for n, matcher in matchers:
-            run_region_protocol(matcher, ds, args.split, cfg, Path(args.out_dir) / f"result_{n}_regions.json")
+            run_region_protocol(matcher, ds, args.split, cfg, Path(args.out_dir) / f"result_{n}_regions.json",
+                                extra=_view_meta(ds, args))
     return 0
 
 
@@ -200,23 +212,66 @@ def _score_region_baselines(args, ds, cfg) -> int:
     names = list(REGION_BASELINES) if args.method == "region-baselines" else [args.method]
     for n in names:
         out = Path(args.out) if args.out and len(names) == 1 else Path(args.out_dir) / f"result_{n}_regions.json"
-        run_region_protocol(get_region_baseline(n), ds, args.split, cfg, out)
+        run_region_protocol(get_region_baseline(n), ds, args.split, cfg, out, extra=_view_meta(ds, args))
     return 0
 
 
-def _dataset_arg(args) -> str:
-    """The dataset folder: --dataset, or the standard benchmark (rendered on first use)."""
+def _dataset_arg(args, split: str | None = None) -> str:
+    """The dataset folder: --dataset, or a standard benchmark (rendered on first use).
+
+    With ``split``, a benchmark that is not rendered in full is rendered for that split only.
+    """
     from dataprep.errors import LinecorrError
 
     if bool(args.dataset) == bool(args.benchmark):
-        raise LinecorrError("give exactly one of --dataset DIR or --benchmark standard")
+        raise LinecorrError("give exactly one of --dataset DIR or --benchmark standard|v2")
     if args.dataset:
         return args.dataset
-    from benchmark.standard import ensure_standard
+    from benchmark.standard import default_location, ensure_benchmark, get_benchmark
 
-    path = ensure_standard()
-    print(f"standard benchmark: {path}", file=sys.stderr)
+    bench = get_benchmark(args.benchmark)
+    if bench.tracks and split is not None and not getattr(args, "line_style", None):
+        raise LinecorrError(f"--benchmark {args.benchmark} has one track per line style: add --line-style "
+                            f"{' / '.join(bench.tracks)}")
+    full = default_location(bench.name)
+    only = split if split is not None and bench.split_hashes.get(split) and not (full / "manifest.json").is_file() \
+        else None
+    path = ensure_benchmark(args.benchmark, split=only)
+    print(f"benchmark {bench.name}: {path}", file=sys.stderr)
     return str(path)
+
+
+def _view_meta(ds, args) -> dict:
+    """What a result records about the part of the dataset it scored (line style, pair gaps)."""
+    out = {}
+    if getattr(args, "line_style", None):
+        out["line_style"] = args.line_style
+    if ds._gaps is not None:
+        out["gaps"] = sorted(ds._gaps)
+    return out
+
+
+def _style_view(ds, args):
+    """``ds`` restricted to the clips of --line-style and the pairs of --gaps (``ds`` itself without them)."""
+    from benchmark.standard import get_benchmark
+    from dataprep.errors import LinecorrError
+
+    gaps = getattr(args, "gaps", None)
+    if gaps is None and getattr(args, "benchmark", None):
+        gaps = ",".join(map(str, get_benchmark(args.benchmark).score_gaps)) or None
+    style = getattr(args, "line_style", None)
+    if not style and not gaps:
+        return ds
+    try:
+        gap_set = {int(g) for g in gaps.split(",") if g.strip()} if gaps else None
+    except ValueError:
+        raise LinecorrError(f"--gaps {gaps!r} is not a comma-separated list of integers") from None
+    clips = None
+    if style:
+        clips = ds.line_style_clips(style)
+        if not clips:
+            raise LinecorrError(f"no clip is drawn in line style {style!r}", ds.root)
+    return ds.only_clips(clips, gap_set)
 
 
 def _baseline_matchers(method: str) -> list:

@@ -69,7 +69,8 @@ class RegionPredictor(Protocol):
 class RegionScoreConfig(ScoreConfig):
     """Settings of the region/patch protocol (the segment protocol's fields are inherited)."""
 
-    regions: str = "segments"  # GT regions: "segments" (segment maps + pair matches, paper) or "labels"
+    regions: str = "auto"  # GT regions: "segments" (segment maps + pair matches, paper), "labels", "parts" (painted
+    # parts' pieces, drawn line styles) or "auto" (parts where the frames have part maps, else segments)
     min_share: float = 0.55  # a patch has a GT region when one covers more than this share of it (paper: 55 %)
     max_pairs: int = 0  # score only N GT pairs of the split, spread evenly over it (0 = all)
     pr_bins: int = 1200  # histogram bins (log10 of the score, -12..0) of the pooled PR curve
@@ -121,7 +122,8 @@ def score_pair(pred: RegionPrediction, fa, fb, pair, cfg: RegionScoreConfig,
     from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
 
     gt_a, gt_b = region_map(fa, cfg.regions), region_map(fb, cfg.regions)
-    gtm = gt_matches(pair, fa, fb, cfg.regions)
+    # A part region may lie entirely under the drawing's ink: it is not scored (as line pixels are not).
+    gtm = _present(gt_matches(pair, fa, fb, cfg.regions), gt_a, gt_b)
     if pred.map_a.shape != gt_a.shape or pred.map_b.shape != gt_b.shape:
         raise LinecorrError(f"pair {pair.id}: predicted maps {pred.map_a.shape}/{pred.map_b.shape} do not match the "
                             f"frames {gt_a.shape}/{gt_b.shape}")
@@ -156,7 +158,7 @@ def raw_line_frame(frame):
 
     blank = np.zeros(frame.seg.shape, np.int32)
     return dataclasses.replace(frame, seg=blank, segments=compute_segment_table(blank), color=None, alpha=None,
-                               labels=None)
+                               labels=None, parts=None)
 
 
 def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: RegionScoreConfig | None = None,
@@ -168,8 +170,10 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         ``"regions"``), with ``curves.patch_pr`` when the predictor gives patch similarities.
     """
     cfg = cfg or RegionScoreConfig()
-    if cfg.regions not in ("segments", "labels"):
-        raise LinecorrError(f"regions must be 'segments' or 'labels', got {cfg.regions!r}")
+    from benchmark.models.vit.inputs import REGION_SOURCES
+
+    if cfg.regions not in REGION_SOURCES:
+        raise LinecorrError(f"regions must be one of {', '.join(REGION_SOURCES)}, got {cfg.regions!r}")
     if split not in ds.splits:
         raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(ds.splits) or 'none'})", ds.root)
     pids = ds.pair_ids(split)
@@ -215,8 +219,12 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
     return result
 
 
-def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConfig, out) -> dict:
-    """Score ``predictor`` (:func:`score_regions`), save the result JSON to ``out``, print a summary."""
+def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConfig, out,
+                        extra: dict | None = None) -> dict:
+    """Score ``predictor`` (:func:`score_regions`), save the result JSON to ``out``, print a summary.
+
+    ``extra`` (e.g. the line style and pair gaps of a v2 track) is recorded in the result's benchmark.
+    """
     import sys
 
     from tqdm import tqdm
@@ -227,6 +235,7 @@ def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConf
     result = score_regions(predictor, ds, split, cfg,
                            progress=lambda it: tqdm(it, desc=f"regions {name}", file=sys.stderr, disable=None,
                                                     leave=False))
+    result["benchmark"].update(extra or {})
     save_result(result, out)
     m = result["metrics"]
     pct = lambda k: f"{100 * m.get(k, float('nan')):.2f}"

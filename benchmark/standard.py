@@ -1,59 +1,152 @@
-"""The standard synthetic benchmark: a fixed Blender render every lab can reproduce bit for bit.
+"""The standard synthetic benchmarks: fixed Blender renders every lab can reproduce bit for bit.
 
-``linecorr render`` with :data:`STANDARD` (same seed, same characters, same motion) gives
-byte-identical label maps, so the benchmark is defined by this config rather than shipped as
-files; :func:`ensure_standard` renders it once (resumable) and checks its ground-truth hash against
-:data:`STANDARD_HASH`. Splits are by character (30 train, 5 val, 5 test; the test split holds a
-robot, a lizard, a humanoid, a chibi and a quadruped): val and test characters never appear in train.
+``linecorr render`` with a benchmark's config (same seed, same characters, same motion) gives
+byte-identical ground truth, so a benchmark is defined by its config rather than shipped as files;
+:func:`ensure_benchmark` renders it once (resumable) and checks its ground-truth hash.
+
+- ``v1`` (``linecorr-synth-v1``, alias ``standard``): 40 characters x 24 frames at 512², exact 1-px id
+  lines (every region closed), splits by character (30 train, 5 val, 5 test).
+- ``v2`` (``linecorr-synth-v2``): 60 characters x 20 frames at 768² with the tone pass, every clip drawn
+  in the four line styles (``exact``, ``clean``, ``rough``, ``extracted``), one *track* per style over
+  the same characters; 20 test characters (the first 20, so every family at least twice), 6 val, 34
+  train. Its families are listed explicitly and the generator's source is fingerprinted
+  (:data:`GENERATOR_DIGEST_V2`, checked by a test), so adding a family or editing a character module
+  cannot change it silently. The test split renders on its own (``ensure_benchmark("v2", split="test")``)
+  and is checked against its own hash.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from dataprep.errors import LinecorrError
 
-#: Version of the benchmark definition; results name it (bump when STANDARD changes).
+#: Version of the v1 definition; results name it (kept for the results that cite it).
 STANDARD_NAME = "linecorr-synth-v1"
 
-#: Ground-truth hash of the rendered benchmark (``Dataset.ground_truth_hash()``: line images,
+#: Ground-truth hash of the rendered v1 benchmark (``Dataset.ground_truth_hash()``: line images,
 #: segment and label maps, pairs, splits), recorded from a reference render; a render whose hash
 #: differs is refused. ``None`` disables the check.
 STANDARD_HASH: str | None = "9376ef772694b3199279d0e7d40382d4f799c17b63884a4e1391ecc21115d691"
 
+V2_NAME = "linecorr-synth-v2"
+#: The v2 families, in this order (the seeded round robin permutes their indices): pinned so that a
+#: new family in blender_scripts.characters leaves v2 as it is.
+V2_FAMILIES = ("humanoid", "chibi", "adventurer", "robot", "mascot", "quadruped", "bird", "lizard")
+#: v2 ground-truth hashes: the whole benchmark, and its test split alone (split-restricted hash).
+V2_HASH: str | None = None
+V2_TEST_HASH: str | None = None
+#: Fingerprint of the source that draws v2 (characters, animation, materials, scene, conversion, line
+#: styles); tests/benchmark/test_standard.py fails when it changes, so nobody edits the generator
+#: without re-rendering v2 and recording new hashes (or naming a v3).
+GENERATOR_DIGEST_V2: str | None = None
+
+#: Files whose content decides the pixels of a render (relative to the repository root).
+GENERATOR_SOURCES = ("blender_scripts/characters", "blender_scripts/animate.py", "blender_scripts/materials.py",
+                     "blender_scripts/scene.py", "blender_scripts/camera.py", "blender_scripts/render_sequence.py",
+                     "blender_scripts/plan.py", "blender_scripts/to_format.py", "dataprep/linestyle",
+                     "dataprep/segment", "dataprep/synthetic.py")
+
 
 def standard_config():
-    """The render config of the standard benchmark (512², 40 characters x 1 clip x 24 frames)."""
+    """The render config of the v1 benchmark (512², 40 characters x 1 clip x 24 frames)."""
     from blender_scripts.config import RenderConfig
 
     return RenderConfig(characters=40, sequences_per_character=1, frames=24, res=512, seed=20261121,
                         gaps=(1, 3, 7), frame_step=(1, 2), actions_per_clip=3, samples=16,
-                        val_fraction=0.1, test_fraction=0.15, extra={"benchmark": STANDARD_NAME})
+                        val_fraction=0.1, test_fraction=0.15, part_maps=False, extra={"benchmark": STANDARD_NAME})
 
 
-def default_location() -> Path:
-    """Where the standard benchmark is rendered: ``$LINECORR_DATA`` or ``~/.cache/linecorr``."""
+def v2_config():
+    """The render config of the v2 benchmark (768², 60 characters x 20 frames, four line styles)."""
+    from blender_scripts.config import RenderConfig
+
+    return RenderConfig(characters=60, sequences_per_character=1, frames=20, res=768, seed=20261206,
+                        gaps=(1, 3, 7), frame_step=(1, 2), families=V2_FAMILIES, actions_per_clip=3, samples=16,
+                        test_characters=20, val_characters=6, shadow_segments=True,
+                        line_style="exact,clean,rough,extracted", part_maps=True, extra={"benchmark": V2_NAME})
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One standard benchmark: how to render it and what it must hash to."""
+
+    name: str  # dataset name; results and the leaderboard cite it
+    config: Callable  # () -> RenderConfig
+    hash: str | None  # ground-truth hash of the full render (None: not recorded yet)
+    split_hashes: dict  # split -> ground-truth hash of that split alone
+    tracks: tuple[str, ...] = ()  # line styles, one track each ("" = the dataset has one style)
+    score_gaps: tuple[int, ...] = ()  # pairs scored (frame gaps; empty = every pair of the split)
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "v1": Benchmark(STANDARD_NAME, standard_config, STANDARD_HASH, {}),
+    # v2 scores the consecutive pairs (AnT's 10-frame propagation and BasicPBC's protocol use exactly
+    # those); its pairs 3 and 7 frames apart are training data.
+    "v2": Benchmark(V2_NAME, v2_config, V2_HASH, {"test": V2_TEST_HASH} if V2_TEST_HASH else {},
+                    ("exact", "clean", "rough", "extracted"), (1,)),
+}
+#: Names ``--benchmark`` accepts ("standard" is v1, as before v2 existed).
+ALIASES = {"standard": "v1", "v1": "v1", "v2": "v2"}
+
+
+def get_benchmark(name: str) -> Benchmark:
+    if name not in ALIASES:
+        raise LinecorrError(f"unknown benchmark {name!r} (known: {', '.join(ALIASES)})")
+    return BENCHMARKS[ALIASES[name]]
+
+
+def default_location(name: str = STANDARD_NAME) -> Path:
+    """Where a standard benchmark is rendered: ``$LINECORR_DATA`` or ``~/.cache/linecorr``."""
     base = os.environ.get("LINECORR_DATA") or Path.home() / ".cache" / "linecorr"
-    return Path(base) / STANDARD_NAME
+    return Path(base) / name
 
 
-def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> Path:
-    """Render the standard benchmark into ``path`` unless it is already there; return the path.
+def generator_digest(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 over the source files in :data:`GENERATOR_SOURCES` (paths and bytes, sorted)."""
+    root = Path(root) if root else Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for entry in GENERATOR_SOURCES:
+        p = root / entry
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
-    Rendering takes about 15 minutes on 2 CPU cores and resumes if interrupted.
+
+def ensure_benchmark(name: str = "v1", path: str | os.PathLike | None = None, workers: int = 2,
+                     split: str | None = None) -> Path:
+    """Render benchmark ``name`` into ``path`` unless it is already there; check its hash; return the path.
+
+    Args:
+        name: ``v1`` (or ``standard``) or ``v2``.
+        path: output folder (default :func:`default_location`; ``-<split>`` appended with ``split``).
+        workers: render processes.
+        split: render only this split (its own hash is checked); None = everything.
+
+    v1 takes about 15 minutes on 2 CPU cores, v2 about 45 (its test split alone about 15); both resume.
     """
-    import dataclasses
-
     from blender_scripts.job import run_render
     from dataprep.format import Dataset
 
-    out = Path(path) if path else default_location()
-    cfg = dataclasses.replace(standard_config(), workers=workers)
+    bench = get_benchmark(name)
+    out = Path(path) if path else default_location(bench.name + (f"-{split}" if split else ""))
+    cfg = dataclasses.replace(bench.config(), workers=workers, only_split=split or "")
     run_render(cfg, out)
-    if STANDARD_HASH is not None:
-        got = Dataset.open(out).ground_truth_hash()
-        if got != STANDARD_HASH:
+    want = bench.split_hashes.get(split) if split else bench.hash
+    if want is not None:
+        got = Dataset.open(out).ground_truth_hash(split)
+        if got != want:
             raise LinecorrError(f"rendered benchmark differs from the reference (content hash {got[:12]}, expected "
-                                f"{STANDARD_HASH[:12]}): check the bpy version (4.5.15 required)", out)
+                                f"{want[:12]}): check the bpy version (4.5.15 required)", out)
     return out
+
+
+def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> Path:
+    """The v1 benchmark (:func:`ensure_benchmark` ``("v1")``)."""
+    return ensure_benchmark("v1", path, workers)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataprep.cli import add_command, add_config_args
 
-EXAMPLE = "linecorr render --characters 8 --frames 24 --res 512 --seed 0 --out data/synth --workers 2"
+EXAMPLE = ("linecorr render --characters 8 --frames 24 --res 512 --seed 0 --out data/synth --workers 2\n"
+           "  linecorr render --characters 2 --frames 6 --res 768 --line-style clean,rough --set shadow_segments=true "
+           "--out data/styles\n"
+           "  linecorr render --characters 4 --line-style mix --set 'lines.mix={clean: 0.5, rough: 0.5}' --out data/mix")
 
 # flag -> RenderConfig field; flags win over --config and --set.
 _FLAGS = {"characters": "characters", "frames": "frames", "res": "res", "seed": "seed", "workers": "workers",
-          "gaps": "gaps", "model": "model", "backend": "backend"}
+          "gaps": "gaps", "model": "model", "backend": "backend", "line_style": "line_style"}
 
 
 def register(sub, name: str) -> None:
@@ -23,6 +26,11 @@ def register(sub, name: str) -> None:
     p.add_argument("--model", metavar="FILE", help="render your own rigged, animated .blend/.glb/.gltf/.fbx "
                    "(each mesh, or with --set model_parts=material each material, is a part)")
     p.add_argument("--backend", choices=("local", "ray"), help="local process pool (default) or a Ray cluster")
+    p.add_argument("--line-style", metavar="STYLE", dest="line_style",
+                   help="how line art is drawn: exact (id boundaries, default), clean (production clean-up lines; "
+                        "red/blue tone lines with --set shadow_segments=true), rough (hand-drawn: tapered, gaps, open "
+                        "regions), extracted (lines extracted from the colored frame); a comma list draws every clip "
+                        "in each (clip id + '-STYLE'); mix draws one per clip with the shares in --set lines.mix=...")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_args(p)

@@ -100,6 +100,14 @@ def _open_writer(out: Path, cfg: RenderConfig, specs: list[SequenceSpec], overwr
     return w
 
 
+#: Settings that change how a render runs, never what it draws: a finished render is reused across them.
+RUN_ONLY_FIELDS = ("workers", "threads", "backend", "timeout_s", "python", "keep_raw")
+
+
+def _drawn(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in RUN_ONLY_FIELDS}
+
+
 def already_done(out: Path, cfg: RenderConfig) -> bool:
     """Whether ``out`` is a finished render of exactly this config (a re-run has nothing to do)."""
     m = out / "manifest.json"
@@ -109,7 +117,7 @@ def already_done(out: Path, cfg: RenderConfig) -> bool:
         prod = json.loads(m.read_text()).get("producer", {})
     except (OSError, ValueError):
         return False
-    return prod.get("stage") == "render" and prod.get("config") == config_dict(cfg)
+    return prod.get("stage") == "render" and _drawn(prod.get("config") or {}) == _drawn(config_dict(cfg))
 
 
 def run_render(cfg: RenderConfig, out: str | os.PathLike, overwrite: bool = False, progress: bool = True) -> Path:
@@ -126,9 +134,13 @@ def run_render(cfg: RenderConfig, out: str | os.PathLike, overwrite: bool = Fals
         print(f"{out} is already complete for this config; nothing to do", file=sys.stderr)
         return out
     specs = plan_sequences(cfg)
+    if cfg.only_split:
+        specs = [s for s in specs if s.split == cfg.only_split]
     writer = _open_writer(out, cfg, specs, overwrite)
     raw_root = out.with_name(out.name + ".raw")
-    todo = [s for s in specs if not writer.clip_done(s.clip)]
+    from blender_scripts.plan import clip_styles
+
+    todo = [s for s in specs if not all(writer.clip_done(c) for c, _ in clip_styles(cfg, s))]
     failures: list[tuple[str, str]] = []
     lock = threading.Lock()
     from tqdm import tqdm
@@ -140,7 +152,7 @@ def run_render(cfg: RenderConfig, out: str | os.PathLike, overwrite: bool = Fals
                 try:
                     from blender_scripts.to_format import write_clip
 
-                    write_clip(writer, spec, raw_root / spec.clip, cfg.gaps, cfg.line_width)
+                    write_clip(writer, spec, raw_root / spec.clip, cfg)
                     if not cfg.keep_raw:
                         shutil.rmtree(raw_root / spec.clip, ignore_errors=True)
                 except LinecorrError as e:
@@ -163,7 +175,7 @@ def run_render(cfg: RenderConfig, out: str | os.PathLike, overwrite: bool = Fals
                             f"the finished clips are kept in {writer.stage}: re-run the same command to resume")
     splits: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     for s in specs:
-        splits[s.split].append(s.clip)
+        splits[s.split].extend(c for c, _ in clip_styles(cfg, s))
     writer.set_splits(splits)
     (writer.stage / PLAN_FILE).unlink(missing_ok=True)
     path = writer.commit()

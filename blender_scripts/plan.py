@@ -89,7 +89,11 @@ def plan_sequences(cfg: RenderConfig) -> list[SequenceSpec]:
     families = list(cfg.families) or list(FAMILIES)
     # A seed-shuffled round robin: any 8 consecutive characters cover all 8 families.
     order = np.random.default_rng([cfg.seed, 7]).permutation(len(families))
-    splits = assign_splits(cfg.seed, cfg.characters, cfg.val_fraction, cfg.test_fraction)
+    if cfg.test_characters > 0:
+        t, v = cfg.test_characters, cfg.val_characters
+        splits = ["test" if c < t else "val" if c < t + v else "train" for c in range(cfg.characters)]
+    else:
+        splits = assign_splits(cfg.seed, cfg.characters, cfg.val_fraction, cfg.test_fraction)
     threads = cfg.threads or max(1, _cpu_count() // max(1, cfg.workers))
     specs = []
     for c in range(cfg.characters):
@@ -122,3 +126,21 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def clip_styles(cfg: RenderConfig, spec: SequenceSpec) -> list[tuple[str, str]]:
+    """``[(clip id, line style)]`` written from one rendered sequence.
+
+    One style keeps the sequence's clip id; several give one clip each (``<clip>-<style>``), all from
+    the same render; ``mix`` picks one style per character by a stable hash and the ``lines.mix`` shares.
+    """
+    from blender_scripts.config import line_styles
+
+    styles = line_styles(cfg)
+    if cfg.line_style.strip() == "mix":
+        shares = np.array([float(cfg.lines.mix[s]) for s in styles])
+        u = stable_unit("line_style", cfg.seed, spec.character) * shares.sum()
+        return [(spec.clip, styles[int(np.searchsorted(np.cumsum(shares), u, side="right"))])]
+    if len(styles) == 1:
+        return [(spec.clip, styles[0])]
+    return [(f"{spec.clip}-{s}", s) for s in styles]

@@ -27,7 +27,8 @@ from benchmark.models.vit.config import VitModelConfig
 class VitDataConfig:
     """Training pairs: which regions supervise G, windows and augmentation."""
 
-    regions: str = "segments"  # GT regions: "segments" (segment maps + pair matches, paper) or "labels"
+    regions: str = "auto"  # GT regions: "segments" (segment maps + pair matches, paper), "labels", "parts"
+    # (painted parts' pieces of drawn line styles) or "auto" (parts where frames have part maps, else segments)
     min_share: float = 0.55  # a patch has a region when one covers more than this share of it (paper: 55 %)
     crop: int = 0  # training window side in input pixels (multiple of the patch size); 0 = whole frames
     hflip: float = 0.5  # probability of mirroring both frames of a pair

@@ -8,6 +8,7 @@ from dataprep.cli import add_command
 def register(sub, name: str) -> None:
     p = add_command(sub, name, "draw a pair side by side, matched segments in the same color, unmatched gray",
                     "linecorr viz data/pbc CLIP/0000__0001 --ids --out pair.png\n"
+                    "  linecorr viz data/styles --styles c0000-robot-s0/0003 --out styles.png\n"
                     "  linecorr viz data/synth CLIP/0000__0007 --regions runs/vit_tiny --out fig7.png", run)
     p.add_argument("dataset", help="dataset folder")
     p.add_argument("pair", nargs="?", help="pair id CLIP/FRAME_A__FRAME_B (see --list)")
@@ -22,6 +23,10 @@ def register(sub, name: str) -> None:
                         "(the patch-ViT paper's Figure 7): a patch-ViT checkpoint or run folder, or a region "
                         "baseline (tb-nearest-aligned, tb-hungarian-features)")
     p.add_argument("--device", default="cpu", help="device for --regions with a checkpoint (default cpu)")
+    p.add_argument("--styles", metavar="CLIP/FRAME",
+                   help="instead, a contact sheet of one frame in every line style the dataset has for that "
+                        "character (clips CLIP-exact, CLIP-clean, ...): the color frame and each drawing, whole "
+                        "and as an enlarged 1:1 crop")
 
 
 def run(args) -> int:
@@ -35,6 +40,18 @@ def run(args) -> int:
     if args.list:
         for pid in ds.pair_ids():
             print(pid)
+        return 0
+    if args.styles:
+        from dataprep.viz_styles import contact_sheet
+
+        clip, _, frame = args.styles.partition("/")
+        if not frame:
+            raise LinecorrError(f"--styles wants CLIP/FRAME, got {args.styles!r}")
+        out = Path(args.out or f"styles_{clip}_{frame}.png")
+        if out.suffix.lower() != ".png":
+            raise LinecorrError("output must be a .png file", out)
+        save_png(contact_sheet(ds, clip, frame), out)
+        print(f"wrote {out}")
         return 0
     if not args.pair:
         raise LinecorrError("give a pair id CLIP/FRAME_A__FRAME_B (`linecorr viz DIR --list` prints them)",

@@ -46,6 +46,8 @@ class Frame:
         seg: ``(H, W) int32`` segment map, 0 = line pixels, 1..N segments.
         segments: the :class:`SegmentTable`.
         labels: ``(H, W) int32`` pixel label map (correspondence id, -1 = none), or None.
+        parts: ``(H, W) int32`` exact part id under the drawing (no line class; -1 = background),
+            or None when the frame has no ``parts/`` layer (format 1.1, drawn line styles).
     """
 
     clip: str
@@ -57,6 +59,7 @@ class Frame:
     seg: np.ndarray
     segments: SegmentTable
     labels: np.ndarray | None
+    parts: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -77,6 +80,32 @@ class Dataset:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.root = root
         self.manifest = manifest
+        self._keep: set[str] | None = None  # a view's clips (only_clips); None = every clip
+        self._gaps: set[int] | None = None  # a view's pair gaps (only_clips); None = every pair
+        self._hashes: dict[tuple, str] = {}  # memo of content / ground-truth hashes (the files never change)
+
+    def line_style_clips(self, style: str) -> list[str]:
+        """Clips whose line art is drawn in ``style`` (``clip.json`` ``meta.line_style``; none = ``exact``)."""
+        return [c for c in self.clip_ids if self.clip(c).meta.get("line_style", "exact") == style]
+
+    def only_clips(self, keep=None, gaps=None) -> "Dataset":
+        """A view restricted to the clips in ``keep`` and the pairs ``gaps`` frames apart.
+
+        Clip ids, splits and pair ids list only those; the files are shared. A benchmark with
+        several line-style tracks scores one track this way, and a protocol on consecutive frames
+        sets ``gaps={1}``.
+
+        Args:
+            keep: clip ids to keep (None = all of this dataset's).
+            gaps: frame gaps (difference of the frames' positions in their clip) of the pairs to keep.
+        """
+        view = Dataset(self.root, self.manifest)
+        clips = set(self.clip_ids) if keep is None else set(keep)
+        view._keep = clips if self._keep is None else clips & self._keep
+        view._gaps = set(gaps) if gaps is not None else self._gaps
+        view._hashes = self._hashes
+        view.__dict__["splits"] = {k: [c for c in v if c in view._keep] for k, v in self.splits.items()}
+        return view
 
     @classmethod
     def open(cls, root: str | os.PathLike) -> "Dataset":
@@ -96,7 +125,8 @@ class Dataset:
         d = self.root / layout.CLIPS
         if not d.is_dir():
             return []
-        return sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")
+                      and (self._keep is None or p.name in self._keep))
 
     def clip(self, clip: str) -> ClipInfo:
         """The :class:`ClipInfo` of ``clip``."""
@@ -145,8 +175,15 @@ class Dataset:
                     f"image is {arr.shape[1]}x{arr.shape[0]}, clip.json says {info.width}x{info.height}",
                     self.path(clip, kind, frame),
                 )
+        parts = None
+        parts_path = layout.frame_file(self.root, clip, layout.PARTS, frame)
+        if parts_path.is_file():
+            parts = images.read_ids(self.path(clip, layout.PARTS, frame))
+            if parts.shape != want:
+                raise FormatError(f"image is {parts.shape[1]}x{parts.shape[0]}, clip.json says "
+                                  f"{info.width}x{info.height}", parts_path)
         line = images.to_gray(line_raw, self.path(clip, layout.LINE, frame))
-        return Frame(clip, frame, line, line_raw, color, alpha, seg, self.load_segments(clip, frame), labels)
+        return Frame(clip, frame, line, line_raw, color, alpha, seg, self.load_segments(clip, frame), labels, parts)
 
     # ---- pairs and splits ---------------------------------------------------------------------
     @cached_property
@@ -169,14 +206,17 @@ class Dataset:
         if split is not None and split not in self.splits:
             raise FormatError(f"dataset has no split {split!r} (has: {', '.join(self.splits) or 'none'})",
                               self.root / layout.SPLITS)
-        keep = None if split is None else set(self.splits[split])
+        keep = self._keep if split is None else set(self.splits[split])
         out = []
         for cd in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
             if keep is not None and cd.name not in keep:
                 continue
+            pos = None if self._gaps is None else {f: i for i, f in enumerate(self.clip(cd.name).frames)}
             for f in sorted(cd.glob("*.json")):
                 if not f.name.startswith(".") and "__" in f.stem:
                     a, _, b = f.stem.partition("__")
+                    if pos is not None and pos.get(b, -10**9) - pos.get(a, 10**9) not in self._gaps:
+                        continue
                     out.append(f"{cd.name}/{a}__{b}")
         return out
 
@@ -204,25 +244,43 @@ class Dataset:
     def content_hash(self) -> str:
         """SHA-256 over every file's relative path and bytes (manifest excluded: it holds times).
 
-        Identifies exactly what a benchmark result was scored on.
+        Identifies exactly what a benchmark result was scored on (of the whole folder, also for a
+        view). Computed once per dataset object.
         """
-        return self._hash(lambda rel: True)
+        if ("content",) not in self._hashes:
+            self._hashes[("content",)] = self._hash(lambda rel: True)
+        return self._hashes[("content",)]
 
-    def ground_truth_hash(self) -> str:
-        """SHA-256 over what defines the task: line images, segment and label maps, pairs, splits.
+    def ground_truth_hash(self, split: str | None = None) -> str:
+        """SHA-256 over what defines the task: line images, segment, label and part maps, pairs, splits.
 
         Leaves out the color images and the segment tables (their mean colors), whose anti-aliased
         pixels may differ in the last bit between CPUs, so two machines that render the same
         benchmark agree on this hash even when :meth:`content_hash` differs.
+
+        Args:
+            split: hash only this split's clips and pairs (and its clip list instead of
+                ``splits.json``), so a render of the test split alone can be checked against the
+                same figure taken from the full benchmark.
         """
-        kinds = {"line", "seg", "label"}
+        memo = ("gt", split, None if self._keep is None or split is None else tuple(sorted(self._keep)))
+        if memo in self._hashes:
+            return self._hashes[memo]
+        kinds = {"line", "seg", "label", "parts"}
+        clips = None if split is None else set(self.splits.get(split, []))
 
         def keep(rel: tuple[str, ...]) -> bool:
             if rel[0] == layout.CLIPS:
-                return len(rel) == 4 and rel[2] in kinds
-            return rel[0] == layout.PAIRS or rel == (layout.SPLITS,)
+                return len(rel) == 4 and rel[2] in kinds and (clips is None or rel[1] in clips)
+            if rel[0] == layout.PAIRS:
+                return clips is None or (len(rel) > 1 and rel[1] in clips)
+            return rel == (layout.SPLITS,) and clips is None
 
-        return self._hash(keep)
+        digest = self._hash(keep)
+        if clips is not None:
+            digest = hashlib.sha256((digest + "\0" + "\n".join(sorted(clips))).encode()).hexdigest()
+        self._hashes[memo] = digest
+        return digest
 
     def _hash(self, keep) -> str:
         h = hashlib.sha256()

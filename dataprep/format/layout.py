@@ -14,6 +14,8 @@ CLIPS = "clips"
 PAIRS = "pairs"
 CLIP_JSON = "clip.json"
 LINE, COLOR, SEG, LABEL, SEGMENTS = "line", "color", "seg", "label", "segments"
+#: Exact part-id map under a drawn line style (format 1.1, optional): the ground truth no stroke can hide.
+PARTS = "parts"
 
 
 def clip_dir(root: Path, clip: str) -> Path:
@@ -22,7 +24,7 @@ def clip_dir(root: Path, clip: str) -> Path:
 
 
 def frame_file(root: Path, clip: str, kind: str, frame: str) -> Path:
-    """Path of one file of a frame: ``kind`` is line, color, seg, label (PNG) or segments (JSON)."""
+    """Path of one file of a frame: ``kind`` is line, color, seg, label, parts (PNG) or segments (JSON)."""
     ext = ".json" if kind == SEGMENTS else ".png"
     return clip_dir(root, clip) / kind / (check_id(frame, "frame id") + ext)
 

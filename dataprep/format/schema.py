@@ -205,6 +205,9 @@ class Pair:
     status: str = "todo"  # one of PAIR_STATUSES
     comment: str = ""  # reviewer's comment
     meta: dict = field(default_factory=dict)  # e.g. {"gap": 7}, effort log, labeller stats
+    # Part-region matches (format 1.1, optional): [region of A, region of B] of the same part, region
+    # ids as dataprep.format.regions.part_regions numbers the frames' parts/ maps; None = not recorded.
+    region_matches: list[tuple[int, int]] | None = None
 
     @property
     def id(self) -> str:
@@ -215,6 +218,10 @@ class Pair:
         d = asdict(self)
         d = {"id": self.id, **d}
         d["matches"] = [[m.a, m.b, m.source, round(float(m.confidence), 6)] for m in self.matches]
+        if self.region_matches is None:  # optional: older pair files stay byte-identical
+            del d["region_matches"]
+        else:
+            d["region_matches"] = [[int(a), int(b)] for a, b in self.region_matches]
         return d
 
     @staticmethod
@@ -249,6 +256,10 @@ class Pair:
             v = obj.get(k, [])
             if not isinstance(v, list) or not all(_is_int(x) and x > 0 for x in v):
                 probs.append(f"{k} must be a list of positive segment ids")
+        rm = obj.get("region_matches")
+        if rm is not None and not (isinstance(rm, list) and all(
+                isinstance(e, list) and len(e) == 2 and all(_is_int(x) and x > 0 for x in e) for e in rm)):
+            probs.append("region_matches must be a list of [region of A, region of B] positive ids")
         if not probs:
             ma = {m[0] for m in ms}
             mb = {m[1] for m in ms}
@@ -267,7 +278,9 @@ class Pair:
             raise FormatError(probs[0], path)
         matches = [Match(a, b, src, float(conf)) for a, b, src, conf in obj["matches"]]
         keys = ("unmatched_a", "unmatched_b", "status", "comment", "meta")
-        return cls(obj["clip"], obj["frame_a"], obj["frame_b"], matches, **{k: obj[k] for k in keys if k in obj})
+        rm = obj.get("region_matches")
+        return cls(obj["clip"], obj["frame_a"], obj["frame_b"], matches, **{k: obj[k] for k in keys if k in obj},
+                   region_matches=None if rm is None else [(int(a), int(b)) for a, b in rm])
 
 
 def pair_id(clip: str, frame_a: str, frame_b: str) -> str:

@@ -31,6 +31,8 @@ class SegmentTable:
         label: ``(N,) int64`` correspondence id (the same id marks the same part across the clip),
             -1 = unknown / background.
         color_label: ``(N,) int64`` color label (non-unique: both eyes share one), -1 = unknown.
+        purity: ``(N,) float64`` share of the segment's pixels that carry its label (drawn line
+            styles, whose segments need not follow the parts), or None when not recorded.
     """
 
     ids: np.ndarray
@@ -40,6 +42,7 @@ class SegmentTable:
     color: np.ndarray | None
     label: np.ndarray
     color_label: np.ndarray
+    purity: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -65,6 +68,8 @@ class SegmentTable:
             "label": self.label.tolist(),
             "color_label": self.color_label.tolist(),
         }
+        if self.purity is not None:  # optional column (format 1.1): absent, older files stay byte-identical
+            cols["purity"] = np.round(self.purity, 4).tolist()
         return {"frame": frame, "count": len(self), "columns": cols}
 
     @staticmethod
@@ -93,6 +98,15 @@ class SegmentTable:
                 probs.append(f"column {c!r} has shape {arr.shape}, expected {shape}")
             elif c != "centroid" and arr.size and not np.all(arr == np.round(arr)):
                 probs.append(f"column {c!r} must hold integers")
+        if cols.get("purity") is not None:
+            try:
+                pur = np.asarray(cols["purity"], dtype=np.float64)
+            except (TypeError, ValueError):
+                pur = np.zeros(0)
+            if pur.shape != (n,) and not (n == 0 and pur.size == 0):
+                probs.append(f"column 'purity' must be {n} numbers")
+            elif pur.size and (np.any(~np.isfinite(pur)) or pur.min() < 0 or pur.max() > 1):
+                probs.append("column 'purity' values must be in [0, 1]")
         if not probs and n:
             ids = np.asarray(cols["id"])
             if ids.min() <= 0 or np.any(np.diff(ids) <= 0):
@@ -117,6 +131,7 @@ class SegmentTable:
             color=color,
             label=np.asarray(c["label"], np.int64).reshape(n),
             color_label=np.asarray(c["color_label"], np.int64).reshape(n),
+            purity=None if c.get("purity") is None else np.asarray(c["purity"], np.float64).reshape(n),
         )
 
 
@@ -128,6 +143,7 @@ def compute_segment_table(
     labels: dict[int, int] | None = None,
     color_labels: dict[int, int] | None = None,
     colors: dict[int, tuple[int, ...]] | None = None,
+    purity: bool = False,
 ) -> SegmentTable:
     """Compute the segment table of a label map.
 
@@ -141,6 +157,8 @@ def compute_segment_table(
         color_labels: optional ``{segment id: color label}``.
         colors: optional ``{segment id: (R, G, B, A)}`` stored instead of the mean color for
             those segments (an importer keeping PBC's ``json_color`` exactly); needs ``color``.
+        purity: record each segment's purity (share of its pixels with its majority label in
+            ``pixel_labels``); needs ``pixel_labels``.
 
     Returns:
         The :class:`SegmentTable`, rows in ascending id order.
@@ -178,8 +196,10 @@ def compute_segment_table(
                 if i in colors:
                     col[row] = colors[i]
     lab = np.full(ids.size, -1, np.int64)
+    pur = None
     if pixel_labels is not None:
-        lab = _majority(flat, np.asarray(pixel_labels).ravel().astype(np.int64), ids)
+        lab, top = majority_labels(flat, np.asarray(pixel_labels).ravel().astype(np.int64), ids)
+        pur = top / np.maximum(area, 1) if purity else None
     if labels:
         for row, i in enumerate(ids.tolist()):
             if i in labels:
@@ -188,19 +208,34 @@ def compute_segment_table(
     if color_labels:
         clab = np.array([color_labels.get(i, -1) for i in ids.tolist()], np.int64)
     return SegmentTable(ids.astype(np.int32), area.astype(np.int64), bbox,
-                        np.stack([cx, cy], axis=1) if ids.size else np.zeros((0, 2)), col, lab, clab)
+                        np.stack([cx, cy], axis=1) if ids.size else np.zeros((0, 2)), col, lab, clab, pur)
 
 
-def _majority(seg_flat: np.ndarray, lab_flat: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Majority pixel label of each segment in ``ids`` (ties: the smallest label)."""
+def majority_labels(seg_flat: np.ndarray, lab_flat: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Majority pixel label of each segment in ``ids`` (ties: the smallest label) and its pixel count.
+
+    Args:
+        seg_flat: ``(P,) int64`` segment id per pixel (0 = line, ignored).
+        lab_flat: ``(P,) int64`` pixel label per pixel.
+        ids: ``(N,)`` segment ids to report.
+
+    Returns:
+        ``(labels, counts)``: ``(N,) int64`` each, -1 / 0 for a segment with no pixel.
+    """
     if ids.size == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     keep = seg_flat > 0
     s, l = seg_flat[keep], lab_flat[keep]
-    pairs, cnt = np.unique(np.stack([s, l], 1), axis=0, return_counts=True)
+    # One int64 key per (segment, label): a 1-D unique is far faster than unique rows (axis=0).
+    lo = int(l.min()) if l.size else 0
+    span = int(l.max()) - lo + 1 if l.size else 1
+    keys, cnt = np.unique(s * span + (l - lo), return_counts=True)
+    pairs = np.stack([keys // span, keys % span + lo], 1)
     # Sort by segment, then count descending, then label ascending; take each segment's first row.
     order = np.lexsort((pairs[:, 1], -cnt, pairs[:, 0]))
     pairs = pairs[order]
     first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
-    best = dict(zip(pairs[first, 0].tolist(), pairs[first, 1].tolist()))
-    return np.array([best.get(i, -1) for i in ids.tolist()], np.int64)
+    cnt = cnt[order]
+    best = dict(zip(pairs[first, 0].tolist(), zip(pairs[first, 1].tolist(), cnt[first].tolist())))
+    got = [best.get(i, (-1, 0)) for i in ids.tolist()]
+    return np.array([g[0] for g in got], np.int64), np.array([g[1] for g in got], np.int64)

@@ -18,6 +18,7 @@ from dataprep.format import images, layout
 from dataprep.format.dataset import read_json
 from dataprep.format.schema import ClipInfo, Manifest, Pair, id_problem, splits_problems
 from dataprep.format.segtable import SegmentTable, compute_segment_table
+from dataprep.format.validate_parts import PartMaps, check_part_map, check_region_matches
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ def _check_frame(col: _Collector, root: Path, info: ClipInfo, frame: str, check_
         # An importer may store the source's exact per-segment colors (PBC json_color) instead
         # of the mean: then only ids, areas, boxes and centroids are checked.
         _check_table(col, sp, table, arrays, info.has_color and not info.source.get("exact_colors"))
+    if check_images:  # format 1.1: the exact part map of a drawn line style
+        check_part_map(col.add, root, info.id, frame, want, arrays.get(layout.SEG), arrays.get(layout.LABEL), table)
 
 
 def _check_table(col: _Collector, sp: Path, table: SegmentTable, arrays: dict[str, np.ndarray],
@@ -278,3 +281,6 @@ def _check_pair(col: _Collector, root: Path, clip: str, f: Path, infos: dict[str
         unknown = sorted(set(ids) - set(table.ids.tolist()))
         if unknown:
             col.add(f, f"refers to segments {unknown[:10]} that frame {side} does not have")
+    if pair.region_matches is not None:
+        col.part_maps = getattr(col, "part_maps", None) or PartMaps(root)
+        check_region_matches(col.add, f, pair, col.part_maps)

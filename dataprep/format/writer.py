@@ -95,7 +95,8 @@ class DatasetWriter:
                     color: np.ndarray | None = None, alpha: np.ndarray | None = None,
                     labels: np.ndarray | None = None, segment_labels: dict[int, int] | None = None,
                     color_labels: dict[int, int] | None = None,
-                    colors: dict[int, tuple[int, ...]] | None = None) -> SegmentTable:
+                    colors: dict[int, tuple[int, ...]] | None = None,
+                    parts: np.ndarray | None = None) -> SegmentTable:
         """Write every layer of one frame and its segment table.
 
         Args:
@@ -108,6 +109,9 @@ class DatasetWriter:
             color_labels: optional ``{segment id: color label}``.
             colors: optional ``{segment id: (R, G, B, A)}`` stored in the table instead of the
                 mean color (see :func:`compute_segment_table`).
+            parts: optional ``(H, W)`` int exact part-id map (-1 = background, no line class) of a
+                drawn line style: written to ``parts/``, and the table records each segment's purity
+                (share of its pixels in its majority label of ``labels``).
 
         Returns:
             The segment table that was written.
@@ -118,7 +122,8 @@ class DatasetWriter:
         line = np.asarray(line)
         if line.dtype != np.uint8 or line.ndim not in (2, 3) or (line.ndim == 3 and line.shape[2] not in (2, 3, 4)):
             raise FormatError(f"line image of {where} must be (H, W[, 2|3|4]) uint8, got {line.shape} {line.dtype}")
-        for what, arr in (("line image", line), ("color image", color), ("alpha", alpha), ("pixel label map", labels)):
+        for what, arr in (("line image", line), ("color image", color), ("alpha", alpha), ("pixel label map", labels),
+                          ("part map", parts)):
             if arr is not None and np.asarray(arr).shape[:2] != (h, w):
                 got = np.asarray(arr).shape
                 raise FormatError(f"{what} of {where} is {got[1]}x{got[0]}, its segment map is {w}x{h}")
@@ -126,7 +131,12 @@ class DatasetWriter:
             raise FormatError(f"color image of {where} must be (H, W, 3) uint8, got {color.shape} {color.dtype}")
         if labels is not None:
             labels = images.check_int_map(labels, f"pixel label map of {where}", allow_negative=True)
-        table = compute_segment_table(seg, color, alpha, labels, segment_labels, color_labels, colors)
+        if parts is not None:
+            parts = images.check_int_map(parts, f"part map of {where}", allow_negative=True)
+            if labels is None:
+                raise FormatError(f"part map of {where} needs the pixel label map too")
+        table = compute_segment_table(seg, color, alpha, labels, segment_labels, color_labels, colors,
+                                      purity=parts is not None)
         # Encode everything first so a bad array fails before any file of the frame is written.
         blobs = {layout.LINE: images.encode_png(line), layout.SEG: images.encode_segment_map(seg)}
         if color is not None:
@@ -134,6 +144,8 @@ class DatasetWriter:
             blobs[layout.COLOR] = images.encode_png(rgba)
         if labels is not None:
             blobs[layout.LABEL] = images.encode_label_map(labels)
+        if parts is not None:
+            blobs[layout.PARTS] = images.encode_label_map(parts)
         for kind, data in blobs.items():
             atomic_write_bytes(layout.frame_file(self.stage, clip, kind, frame), data)
         atomic_write_json(layout.frame_file(self.stage, clip, layout.SEGMENTS, frame), table.to_json(frame), indent=None)
@@ -141,7 +153,7 @@ class DatasetWriter:
 
     def link_frame(self, parent: Dataset, clip: str, frame: str, kinds: tuple[str, ...] | None = None) -> None:
         """Reuse a parent dataset's frame files by hard link (copy across file systems)."""
-        kinds = kinds or (layout.LINE, layout.COLOR, layout.SEG, layout.LABEL, layout.SEGMENTS)
+        kinds = kinds or (layout.LINE, layout.COLOR, layout.SEG, layout.LABEL, layout.PARTS, layout.SEGMENTS)
         for kind in kinds:
             src = parent.path(clip, kind, frame)
             if not src.is_file():

@@ -1,23 +1,63 @@
-"""The standard benchmark's definition: config, location, and the ground-truth hash check."""
+"""The standard benchmarks' definitions: configs, location, frozen plans and the ground-truth hash check."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
 import benchmark.standard as standard
+from blender_scripts.job import plan_hash
+from blender_scripts.plan import clip_styles, plan_sequences
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
+
+#: The v2 plan (every clip's character, family, seeds, actions, camera, light, split), frozen: a new
+#: family, a changed planner or a changed seed must not move the benchmark without anyone noticing.
+V2_PLAN_HASH = "97da81766a01eab38076ffc58e0fcd803d625aacf4a715fb9e5d90949fe15438"
 
 
 def test_standard_config_is_the_documented_one():
     cfg = standard.standard_config()
     assert (cfg.characters, cfg.frames, cfg.res, cfg.seed) == (40, 24, 512, 20261121)
     assert standard.STANDARD_HASH and len(standard.STANDARD_HASH) == 64
+    assert cfg.part_maps is False and cfg.line_style == "exact"  # v1 keeps its format-1.0 files and hash
+
+
+def test_v2_config_is_the_documented_one():
+    cfg = standard.v2_config()
+    assert (cfg.characters, cfg.frames, cfg.res, cfg.test_characters, cfg.val_characters) == (60, 20, 768, 20, 6)
+    assert cfg.families == standard.V2_FAMILIES and cfg.shadow_segments and cfg.part_maps
+    specs = plan_sequences(cfg)
+    test = [s for s in specs if s.split == "test"]
+    assert len(test) >= 20 and {s.family for s in test} == set(standard.V2_FAMILIES)
+    assert [st for _, st in clip_styles(cfg, specs[0])] == list(standard.BENCHMARKS["v2"].tracks)
+
+
+def test_v2_plan_is_frozen():
+    # Render threads depend on the machine's cores and change no pixel: they are left out.
+    got = plan_hash([dataclasses.replace(s, threads=0) for s in plan_sequences(standard.v2_config())])
+    assert got == V2_PLAN_HASH, f"the v2 plan changed (plan hash {got}): v2 must not move; define a v3 instead"
+
+
+def test_v2_generator_source_is_pinned():
+    if standard.GENERATOR_DIGEST_V2 is None:
+        pytest.fail("GENERATOR_DIGEST_V2 is not recorded")
+    got = standard.generator_digest()
+    assert got == standard.GENERATOR_DIGEST_V2, (
+        f"the code that draws v2 changed (digest {got}); re-render v2 (benchmarks/render_v2.sh), check that its "
+        "ground-truth hash is unchanged and record the new digest, or record new hashes as a new benchmark version")
 
 
 def test_location_follows_linecorr_data(monkeypatch, tmp_path):
     monkeypatch.setenv("LINECORR_DATA", str(tmp_path))
     assert standard.default_location() == tmp_path / standard.STANDARD_NAME
+    assert standard.default_location(standard.V2_NAME) == tmp_path / "linecorr-synth-v2"
+
+
+def test_unknown_benchmark_is_one_line():
+    with pytest.raises(LinecorrError, match="unknown benchmark 'v9'"):
+        standard.get_benchmark("v9")
 
 
 def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
@@ -26,5 +66,18 @@ def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
     monkeypatch.setattr(job, "run_render", lambda cfg, out: None)  # "already rendered": the toy data
     with pytest.raises(LinecorrError, match="differs from the reference"):
         standard.ensure_standard(toy_dataset)
-    monkeypatch.setattr(standard, "STANDARD_HASH", Dataset.open(toy_dataset).ground_truth_hash())
+    v1 = dataclasses.replace(standard.BENCHMARKS["v1"], hash=Dataset.open(toy_dataset).ground_truth_hash())
+    monkeypatch.setitem(standard.BENCHMARKS, "v1", v1)
     assert standard.ensure_standard(toy_dataset) == toy_dataset
+
+
+def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_dataset):
+    import blender_scripts.job as job
+
+    seen = {}
+    monkeypatch.setattr(job, "run_render", lambda cfg, out: seen.setdefault("split", cfg.only_split))
+    ds = Dataset.open(toy_dataset)
+    v2 = dataclasses.replace(standard.BENCHMARKS["v2"], split_hashes={"test": ds.ground_truth_hash("test")})
+    monkeypatch.setitem(standard.BENCHMARKS, "v2", v2)
+    assert standard.ensure_benchmark("v2", toy_dataset, split="test") == toy_dataset and seen["split"] == "test"
+    assert ds.ground_truth_hash("test") != ds.ground_truth_hash("train") != ds.ground_truth_hash()

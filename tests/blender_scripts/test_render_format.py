@@ -77,11 +77,12 @@ def _fake_cfg(**kw) -> RenderConfig:
 def test_write_clip_from_fake_raw(tmp_path):
     from blender_scripts import fake_render
 
-    spec = plan_sequences(_fake_cfg(characters=1))[0]
+    cfg = _fake_cfg(characters=1, gaps=(1, 3))
+    spec = plan_sequences(cfg)[0]
     (tmp_path / "spec.json").write_text(spec.to_json())
     fake_render.main(["--spec", str(tmp_path / "spec.json"), "--raw", str(tmp_path / "raw")])
     w = DatasetWriter(tmp_path / "ds", name="t", producer=make_producer("render"))
-    info = write_clip(w, spec, tmp_path / "raw", (1, 3))
+    (info,) = write_clip(w, spec, tmp_path / "raw", cfg)
     w.commit()
     ds = Dataset.open(tmp_path / "ds")
     assert info.frames == ["0000", "0001", "0002", "0003"] and info.meta["split"] == spec.split
@@ -246,3 +247,56 @@ def test_cli_render_with_fake_renderer(tmp_path, capsys):
     assert cfg["gaps"] == [1, 2] and cfg["res"] == 48
     assert main(["render", "--out", str(tmp_path / "x"), "--model", str(tmp_path / "m.obj")]) == 2
     assert "unsupported model type" in capsys.readouterr().err
+
+
+def test_line_styles_render_each_clip_in_each_style_and_validate(tmp_path):
+    from dataprep.format.validate import validate_dataset
+
+    cfg = _fake_cfg(characters=3, frames=3, res=96, line_style="exact,clean,rough,extracted", gaps=(1,))
+    out = run_render(cfg, tmp_path / "styles", progress=False)
+    assert validate_dataset(out) == []
+    ds = Dataset.open(out)
+    assert len(ds.clip_ids) == 12 and sum(len(v) for v in ds.splits.values()) == 12
+    for style in ("exact", "clean", "rough", "extracted"):
+        clips = ds.line_style_clips(style)
+        assert len(clips) == 3 and all(c.endswith("-" + style) for c in clips)
+    base = ds.clip_ids[0].rsplit("-", 1)[0]
+    frames = {s: ds.load_frame(f"{base}-{s}", "0000") for s in ("exact", "clean", "rough", "extracted")}
+    # One render, four drawings: the exact part map is the same under every style.
+    for f in frames.values():
+        assert f.parts is not None and np.array_equal(f.parts, frames["exact"].parts)
+        assert f.segments.purity is not None and ((f.segments.purity > 0) & (f.segments.purity <= 1)).all()
+    assert ds.load_pair(f"{base}-rough/0000__0001").region_matches  # part regions match whatever the drawing
+    assert ds.load_pair(f"{base}-exact/0000__0001").matches
+
+
+def test_v1_style_output_has_no_format_1_1_layers(tmp_path):
+    out = run_render(_fake_cfg(characters=1, frames=2, res=64, part_maps=False), tmp_path / "v1", progress=False)
+    ds = Dataset.open(out)
+    f = ds.load_frame(ds.clip_ids[0], "0000")
+    assert f.parts is None and f.segments.purity is None
+    assert "region_matches" not in json.loads(next((out / "pairs").rglob("*.json")).read_text())
+
+
+def test_line_style_mix_draws_one_style_per_clip(tmp_path):
+    cfg = _fake_cfg(characters=6, frames=2, res=64, line_style="mix", gaps=(1,))
+    cfg.lines.mix = {"clean": 0.5, "rough": 0.5}
+    out = run_render(cfg, tmp_path / "mix", progress=False)
+    ds = Dataset.open(out)
+    styles = [ds.clip(c).meta["line_style"] for c in ds.clip_ids]
+    assert len(ds.clip_ids) == 6 and set(styles) <= {"clean", "rough"} and len(set(styles)) == 2
+
+
+def test_bad_line_style_is_one_line(tmp_path):
+    with pytest.raises(LinecorrError, match="--line-style"):
+        check_config(_fake_cfg(line_style="sketchy"))
+    with pytest.raises(LinecorrError, match="part_maps"):
+        check_config(_fake_cfg(line_style="rough", part_maps=False))
+
+
+def test_explicit_test_characters_cover_every_family():
+    cfg = RenderConfig(characters=20, test_characters=8, val_characters=2, renderer="fake")
+    specs = plan_sequences(cfg)
+    test = [s for s in specs if s.split == "test"]
+    assert [s.character for s in test] == list(range(8)) and len({s.family for s in test}) == 8
+    assert [s.split for s in specs[8:10]] == ["val", "val"]

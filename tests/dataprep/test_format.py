@@ -231,7 +231,9 @@ def test_ground_truth_hash_ignores_colors_but_not_labels(toy_dataset, tmp_path):
     img = images.read_color(color)[0].copy()
     img[0, 0] ^= 1  # a last-bit difference, as another CPU's renderer might give
     color.write_bytes(images.encode_png(img))
+    assert ds.content_hash() == full  # hashed once per Dataset object: a written dataset does not change
+    ds = Dataset.open(copy)
     assert ds.content_hash() != full and ds.ground_truth_hash() == gt
     seg = ds.path(clip, "seg", frame)
     seg.write_bytes(ds.path(clip, "seg", ds.clip(clip).frames[1]).read_bytes())
-    assert ds.ground_truth_hash() != gt
+    assert Dataset.open(copy).ground_truth_hash() != gt

@@ -80,17 +80,41 @@ def letterbox_for(shape: tuple[int, int], size: int, patch: int) -> Letterbox:
     return Letterbox(int(shape[0]), int(shape[1]), size, patch)
 
 
+#: GT region sources of the raw-line task (``RegionScoreConfig.regions``, ``VitTrainConfig.regions``).
+REGION_SOURCES = ("auto", "segments", "labels", "parts")
+#: A line pixel of the drawing (excluded from the part regions, as the paper excludes lines).
+INK_LEVEL = 128
+
+
+def resolve_regions(frame, regions: str) -> str:
+    """``auto`` -> ``parts`` for frames with an exact part map (drawn line styles), else ``segments``."""
+    if regions == "auto":
+        return "parts" if getattr(frame, "parts", None) is not None else "segments"
+    return regions
+
+
 def region_map(frame, regions: str) -> np.ndarray:
     """The GT region map of a frame: ``(H, W) int32``, 0 = no region.
 
     Args:
         frame: a loaded ``Frame``.
-        regions: ``"segments"`` (``frame.seg``, the paper's region ids) or ``"labels"`` (the
+        regions: ``"segments"`` (``frame.seg``, the paper's region ids), ``"labels"`` (the
             per-pixel correspondence labels ``frame.labels``: label ``l >= 0`` becomes id ``l + 1``;
-            unlabelled pixels (< 0) and line pixels become 0).
+            unlabelled pixels (< 0) and line pixels become 0), ``"parts"`` (the painted parts'
+            connected pieces, :func:`dataprep.format.regions.part_regions` of ``frame.parts``: regions
+            whether or not a stroke encloses them; 0 on the drawing's ink and on the background, which
+            corresponds to nothing and would otherwise dominate every pixel-weighted score) or ``"auto"``.
     """
+    regions = resolve_regions(frame, regions)
     if regions == "segments":
         return frame.seg
+    if regions == "parts":
+        from dataprep.errors import LinecorrError
+        from dataprep.format.regions import part_regions
+
+        if frame.parts is None:
+            raise LinecorrError(f"clip {frame.clip!r} has no part maps (parts/); use regions=segments")
+        return np.where((frame.line < INK_LEVEL) | (frame.parts < 0), 0, part_regions(frame.parts)).astype(np.int32)
     if frame.labels is None:
         from dataprep.errors import LinecorrError
 
@@ -102,10 +126,19 @@ def region_map(frame, regions: str) -> np.ndarray:
 def gt_matches(pair, frame_a, frame_b, regions: str) -> np.ndarray:
     """``(K, 2) int64`` GT region pairs in the ids of :func:`region_map`.
 
-    ``segments``: the pair's matches. ``labels``: every label present in both frames.
+    ``segments``: the pair's matches. ``labels``: every label present in both frames. ``parts``: the
+    pair's part-region matches (computed from the part maps when the pair has none recorded).
     """
+    regions = resolve_regions(frame_a, regions)
     if regions == "segments":
         return np.array([(m.a, m.b) for m in pair.matches], np.int64).reshape(-1, 2)
+    if regions == "parts":
+        rm = pair.region_matches
+        if rm is None:
+            from dataprep.format.regions import region_matches
+
+            rm = region_matches(frame_a.parts, frame_b.parts)
+        return np.array(rm, np.int64).reshape(-1, 2)
     ids_a = np.unique(region_map(frame_a, regions))
     ids_b = np.unique(region_map(frame_b, regions))
     both = np.intersect1d(ids_a[ids_a > 0], ids_b[ids_b > 0])

@@ -49,10 +49,16 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
     return value
 
 
-def _set(obj: Any, dotted: str, value: Any) -> Any:
-    """Return a copy of dataclass ``obj`` with ``dotted`` (``a.b.c``) set to ``value``."""
+def _set(obj: Any, dotted: str, value: Any, extra: str | None = None) -> Any:
+    """Return a copy of dataclass ``obj`` with ``dotted`` (``a.b.c``) set to ``value``.
+
+    ``extra`` names a dict field of ``obj`` that takes the keys ``obj`` has no field for (checked
+    later by whoever knows them), so those keys are given flat like every other.
+    """
     head, _, rest = dotted.partition(".")
     fields = {f.name: f for f in dataclasses.fields(obj)}
+    if head not in fields and extra is not None:
+        return dataclasses.replace(obj, **{extra: _set_in_dict(getattr(obj, extra), dotted, value)})
     if head not in fields:
         raise LinecorrError(f"unknown config key {dotted!r} (known: {', '.join(fields)})")
     hints = typing.get_type_hints(type(obj))
@@ -95,13 +101,23 @@ def read_yaml(path: str | os.PathLike) -> dict:
 
 
 def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None,
-                base: T | None = None) -> T:
+                base: T | None = None, extra: str | None = None) -> T:
     """Build a config: defaults (or ``base``) < YAML file ``path`` < ``key=value`` overrides.
 
-    Values are parsed as YAML, so ``radius=3``, ``gaps=[1,7]`` and ``name=foo`` all work.
+    One scheme for every stage: a key is a field of the stage's config (``gaps=[1,7]``,
+    ``name=foo``), a dotted key reaches into a nested config or mapping (``model.layers=3``,
+    ``segment_params.min_area=32``). Values are parsed as YAML.
+
+    Args:
+        cls: the config dataclass.
+        path: optional YAML file.
+        overrides: ``key=value`` strings (``--set``).
+        base: start from this instead of ``cls()``.
+        extra: a dict field that takes the keys ``cls`` has no field for (``linecorr segment``:
+            the chosen method's parameters, given flat as ``ball_radius=3``); the caller checks them.
 
     Raises:
-        LinecorrError: unknown key, wrong type, unreadable or malformed YAML.
+        LinecorrError: unknown key (naming the known ones), wrong type, unreadable or malformed YAML.
     """
     import yaml
 
@@ -109,7 +125,7 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
     if path is not None:
         data = read_yaml(path)
         for k, v in data.items():
-            cfg = _set(cfg, str(k), v)
+            cfg = _set(cfg, str(k), v, extra)
     for item in overrides or []:
         key, eq, raw = item.partition("=")
         if not eq or not key:
@@ -118,7 +134,7 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
             value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError:
             value = raw
-        cfg = _set(cfg, key.strip(), value)
+        cfg = _set(cfg, key.strip(), value, extra)
     return cfg
 
 

@@ -55,3 +55,110 @@ def test_demo_config_error_is_reported(capsys, tmp_path):
     rc = main(["demo", "--out", str(tmp_path / "d"), "--set", "nope=1"])
     assert rc == 2
     assert "unknown config key 'nope'" in capsys.readouterr().err
+
+
+def _parsers():
+    """``(prog, parser)`` of every command and sub-command that takes ``--set``."""
+    import argparse
+
+    from dataprep.cli import build_parser
+
+    out, todo = [], [build_parser()]
+    while todo:
+        p = todo.pop()
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                todo.extend(a.choices.values())
+        if any("--set" in a.option_strings for a in p._actions):
+            out.append((p.prog.split(" ", 1)[1], p))
+    return out
+
+
+def _check_key(prog: str, item: str) -> None:
+    """Apply ``--set item`` the way command ``prog`` does (raises LinecorrError when it does not work)."""
+    from dataprep.config import load_config
+
+    if prog == "segment":
+        from dataprep.segment.dataset import SegmentJobConfig, check_params
+
+        check_params(load_config(SegmentJobConfig, None, [item], extra="params"))
+    elif prog == "train":  # the training presets: AnT's and the patch-ViT's
+        from benchmark.train.config import tiny
+        from benchmark.train.vit_config import PRESETS
+
+        for base in (tiny(), PRESETS["tiny"]()):
+            try:
+                load_config(type(base), None, [item], base=base)
+                return
+            except Exception:
+                continue
+        load_config(type(tiny()), None, [item], base=tiny())
+    else:
+        module, cls = {
+            "demo": ("dataprep.demo.pipeline", "DemoConfig"), "label": ("dataprep.label.config", "LabelConfig"),
+            "publish": ("dataprep.publish.export", "PublishConfig"),
+            "import pbc": ("dataprep.importers.pbc", "PbcImportConfig"),
+            "import animerun": ("dataprep.importers.animerun", "AnimeRunImportConfig"),
+            "colorize": ("benchmark.models.ant.colorize", "ColorizeConfig"),
+            "score": ("benchmark.score", "ScoreConfig"), "render": ("blender_scripts.config", "RenderConfig"),
+        }[prog]
+        import importlib
+
+        load_config(getattr(importlib.import_module(module), cls), None, [item])
+
+
+def test_every_set_example_in_the_help_works_as_written():
+    # issue 17.7: `segment --help` and `label --help` showed `--set radius=3`, a key neither has
+    import re
+
+    seen = set()
+    for prog, p in _parsers():
+        items = re.findall(r"--set\s+('[^']+'|\S+)", p.format_help())
+        for item in (i.strip("'").rstrip(";,)") for i in items):
+            if not item.startswith("KEY=VALUE") and not item.endswith("..."):  # the usage line, placeholders
+                _check_key(prog, item)
+                seen.add(prog)
+    assert {"segment", "label", "demo", "publish", "import pbc", "import animerun", "colorize"} <= seen
+
+
+def test_segment_and_label_take_flat_keys_and_unknown_keys_list_the_valid_ones(tmp_path, capsys):
+    from dataprep.config import load_config
+    from dataprep.label.config import LabelConfig
+    from dataprep.segment.dataset import SegmentJobConfig, check_params
+
+    cfg = load_config(SegmentJobConfig, None, ["ball_radius=2", "strict=true", "levels=fixed"], extra="params")
+    assert cfg.params == {"ball_radius": 2, "levels": "fixed"} and cfg.strict
+    assert load_config(SegmentJobConfig, None, ["params.ball_radius=2"], extra="params").params == {"ball_radius": 2}
+    assert load_config(LabelConfig, None, ["min_votes=6", "segment_params.min_area=32"]).segment_params == {
+        "min_area": 32}
+    assert main(["segment", str(tmp_path), "--out", str(tmp_path / "o"), "--set", "radius=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown config key 'radius' for method 'trapped_ball'" in err
+    assert "strict" in err and "ball_radius" in err and "ink_threshold" in err
+    with pytest.raises(Exception, match="unknown config key 'ball_radius' for method 'closed'"):
+        check_params(SegmentJobConfig(method="closed", params={"ball_radius": 3}))
+    assert main(["label", str(tmp_path), "--out", str(tmp_path / "o"), "--set", "radius=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown config key 'radius' (known: gaps, stride" in err
+
+
+def test_config_keys_in_the_help_are_the_dataclass_fields():
+    import dataclasses
+
+    from benchmark.models.ant.colorize import ColorizeConfig
+    from benchmark.score import ScoreConfig
+    from dataprep.cli import CONFIG_HELP
+    from dataprep.demo.pipeline import DemoConfig
+    from dataprep.publish.export import PublishConfig
+    from dataprep.segment.config import TrappedBallConfig
+    from dataprep.segment.dataset import SegmentJobConfig
+
+    def names(cls, skip=()):
+        return [f.name for f in dataclasses.fields(cls) if f.name not in skip]
+
+    for cmd, cls in (("demo", DemoConfig), ("publish", PublishConfig), ("colorize", ColorizeConfig)):
+        assert CONFIG_HELP[cmd][1] == ", ".join(names(cls)), cmd
+    assert CONFIG_HELP["score"][1].startswith(", ".join(names(ScoreConfig)) + ";")
+    seg = CONFIG_HELP["segment"][1]
+    assert seg.startswith(", ".join(names(SegmentJobConfig, ("params",))) + ", and the method's parameters")
+    assert seg.endswith("trapped_ball: " + ", ".join(names(TrappedBallConfig)))

@@ -67,11 +67,43 @@ def add_command(sub, name: str, help: str, example: str, run) -> argparse.Argume
     return p
 
 
-def add_config_args(p: argparse.ArgumentParser) -> None:
-    """``--config FILE`` and repeated ``--set key=value`` (defaults < file < overrides)."""
-    p.add_argument("--config", metavar="FILE", help="YAML file of config values (overrides defaults)")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="override one config value, e.g. --set radius=3 (repeatable)")
+#: Per command (its ``prog`` after "linecorr "): a ``--set`` that works as written, and the valid keys,
+#: spelled out here so that ``--help`` imports nothing heavy (tests/test_cli.py checks both against the
+#: config dataclasses). One scheme everywhere: a key is a field of the command's config; a dotted key
+#: reaches into a nested group (``segment_params.min_area=32``).
+CONFIG_HELP = {
+    "demo": ("clips=3", "source, clips, frames, size, seed, train_minutes"),
+    "segment": ("ball_radius=3", "method, extract_lines, split, gaps, strict, and the method's parameters "
+                "(dataprep/segment/config.py), e.g. trapped_ball: ink_threshold, levels, noise_sigmas, "
+                "alpha_threshold, shading_saturation, shading_min_chroma, ball_radius, radius_step, merge_necks, "
+                "min_area, keep_lines, fold_shading_lines"),
+    "label": ("min_votes=6", "the fields of dataprep/label/config.py LabelConfig (gaps, stride, segmentation, "
+              "extractor, min_votes, chain, coarse, ...); segment_params.KEY for the color segmenter"),
+    "publish": ("max_shard_size=1GB", "repo_id, push, private, overwrite, max_shard_size, writer_batch_size, "
+                "row_group_size, unsplit, validate, verify, preview, timeout"),
+    "colorize": ("segmenter=closed", "segmenter, ink_threshold"),
+    "score": ("horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
+              "benchmark/region_score.py RegionScoreConfig (min_share, ...)"),
+    "render": (None, "the fields of blender_scripts/config.py RenderConfig"),
+}
+
+
+def add_config_args(p: argparse.ArgumentParser, example: str | None = None, keys: str | None = None) -> None:
+    """``--config FILE`` and repeated ``--set key=value`` (defaults < file < overrides).
+
+    Args:
+        p: the command's parser.
+        example: a ``KEY=VALUE`` that works for this command; default from :data:`CONFIG_HELP`.
+        keys: the command's valid keys as text; default from :data:`CONFIG_HELP`.
+    """
+    known_example, known_keys = CONFIG_HELP.get(p.prog.split(" ", 1)[-1], (None, None))
+    example, keys = example or known_example, keys or known_keys
+    text = "override one config value (repeatable)"
+    text += f", e.g. --set {example}" if example else ""
+    text += f"; keys: {keys}" if keys else ""
+    p.add_argument("--config", metavar="FILE", help="YAML file of config values (overrides defaults; same keys "
+                                                    "as --set)")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[], help=text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ EXPORT_EXAMPLES = {
     "effort": "linecorr export effort data/render --out effort.csv   # annotation effort log",
 }
 # Config keys (--set KEY=VALUE), spelled out here so that --help imports nothing heavy.
+CONFIG_EXAMPLES = {"pbc": "gaps=[1,3]", "animerun": "zero_is_line=false"}
 CONFIG_KEYS = {
     "pbc": "gaps, split, pair_status, name, max_depth (dataprep.importers.pbc.PbcImportConfig)",
     "animerun": "split, zero_is_line, pair_status, name (dataprep.importers.animerun.AnimeRunImportConfig)",
@@ -52,7 +53,7 @@ def register_import(sub, name: str) -> None:
         if fmt == "pbc":
             q.add_argument("--gaps", help="frame gaps of the derived pairs, e.g. 1,3 (default 1)")
         q.add_argument("--workers", type=int, default=1, help="clips converted in parallel processes (default 1)")
-        add_config_args(q)
+        add_config_args(q, CONFIG_EXAMPLES[fmt], CONFIG_KEYS[fmt])
 
 
 def register_export(sub, name: str) -> None:

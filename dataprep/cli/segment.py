@@ -9,7 +9,8 @@ def register(sub, name: str) -> None:
     p = add_command(
         sub, name, "segment line art (trapped-ball fill, or PBC's closed-line rule) or colored frames "
         "(color clustering) of a dataset or a folder of images into a new dataset",
-        "linecorr segment frames/ --out data/seg --method trapped_ball --set params.ball_radius=3 --workers 2\n"
+        "linecorr segment frames/ --out data/seg --method trapped_ball --set ball_radius=3 --workers 2\n"
+        "  linecorr segment scans/ --out data/scans --strict            # pencil scans; a frame without regions fails\n"
         "  linecorr segment data/render --out data/render_tb            # re-segment a dataset, pairs from labels\n"
         "  linecorr segment colored/ --out data/col --method color       # colored line art (patch-ViT setting)\n"
         "  linecorr segment colored/ --out data/ext --extract-lines      # no line art: extract lines first", run)
@@ -28,7 +29,7 @@ def run(args) -> int:
     from dataprep.config import load_config
     from dataprep.segment.dataset import SegmentJobConfig, segment_to_dataset
 
-    cfg = load_config(SegmentJobConfig, args.config, args.overrides)
+    cfg = load_config(SegmentJobConfig, args.config, args.overrides, extra="params")  # method keys flat
     if args.method:
         cfg.method = args.method
     if args.extract_lines:

@@ -32,7 +32,7 @@ class SegmentJobConfig:
 
     method: str = "trapped_ball"  # trapped_ball (line art with gaps), closed (PBC rule) or color (colored frames)
     extract_lines: bool = False  # inputs are colored frames without line art: extract lines first
-    params: dict = field(default_factory=dict)  # overrides of the method's config (e.g. {ball_radius: 3})
+    params: dict = field(default_factory=dict)  # the method's parameters; --set takes them flat (ball_radius=3)
     split: str = "test"  # split of the clips made from a folder of images
     gaps: tuple[int, ...] = (1,)  # frame gaps of the pairs derived from pixel labels (dataset input)
     strict: bool = False  # a frame with no segment or only one stops the run (else: a warning naming the file)
@@ -143,6 +143,24 @@ def _folder_jobs(root: Path, cfg: SegmentJobConfig, workers: int) -> list[ClipJo
     return jobs
 
 
+def check_params(cfg: SegmentJobConfig) -> None:
+    """Check ``cfg.params`` against the method's config, before any work.
+
+    Raises:
+        LinecorrError: an unknown key (naming every valid key of ``linecorr segment --method M``:
+            the job's and the method's) or a value of the wrong type.
+    """
+    import dataclasses
+
+    method_keys = [f.name for f in dataclasses.fields(METHODS[cfg.method][0])]
+    unknown = sorted(set(cfg.params) - set(method_keys))
+    if unknown:
+        job_keys = [f.name for f in dataclasses.fields(SegmentJobConfig) if f.name != "params"]
+        raise LinecorrError(f"unknown config key {unknown[0]!r} for method {cfg.method!r} (known: "
+                            f"{', '.join(job_keys + method_keys)})")
+    make_config(cfg.method, cfg.params)
+
+
 def segment_to_dataset(src: str | os.PathLike, out: str | os.PathLike, cfg: SegmentJobConfig | None = None, *,
                        overwrite: bool = False, workers: int = 1) -> Path:
     """Segment every frame of ``src`` (a dataset or a folder of images) into a new dataset ``out``."""
@@ -151,7 +169,7 @@ def segment_to_dataset(src: str | os.PathLike, out: str | os.PathLike, cfg: Segm
     cfg = cfg or SegmentJobConfig()
     if cfg.method not in METHODS:
         raise LinecorrError(f"unknown segmentation method {cfg.method!r}; choose one of {', '.join(METHODS)}")
-    make_config(cfg.method, cfg.params)  # fail on a bad parameter before any work
+    check_params(cfg)  # fail on a bad parameter before any work
     root = Path(src)
     if not root.is_dir():
         raise LinecorrError("is not a directory (expected a dataset or a folder of images)", root)

@@ -32,7 +32,7 @@ def _image_folder(toy_dataset, tmp_path):
 
 def test_folder_of_colored_frames_color_method_and_line_extraction(toy_dataset, tmp_path):
     root = _image_folder(toy_dataset, tmp_path)
-    for extra in (["--method", "color"], ["--extract-lines", "--set", "params.ball_radius=2"]):
+    for extra in (["--method", "color"], ["--extract-lines", "--set", "ball_radius=2"]):
         out = tmp_path / ("o" + extra[0])
         assert main(["segment", str(root), "--out", str(out), *extra]) == 0
         ds = Dataset.open(out)

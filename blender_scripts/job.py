@@ -41,6 +41,8 @@ def run_sequence(spec: SequenceSpec, raw: Path, cfg: RenderConfig) -> str | None
     """Render one sequence in a subprocess; returns None on success, else a one-line reason."""
     raw.mkdir(parents=True, exist_ok=True)
     spec_path = raw / "spec.json"
+    if (raw / "DONE").is_file() and spec_path.is_file() and spec_path.read_text() == spec.to_json():
+        return None  # rendered before (kept raw renders): only the conversion is left to do
     spec_path.write_text(spec.to_json())
     home = raw / "home"  # bpy writes caches/config under HOME: keep them inside the job
     env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), XDG_CONFIG_HOME=str(home / ".config"),
@@ -165,10 +167,12 @@ def run_render(cfg: RenderConfig, out: str | os.PathLike, overwrite: bool = Fals
         if cfg.backend == "ray":
             _run_ray(todo, raw_root, cfg, finish)
         else:
+            # Each worker thread renders its sequence (a subprocess) and then converts it: drawing the
+            # line styles costs as much as rendering, so conversions must not queue behind one thread.
             with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
-                futs = {pool.submit(run_sequence, s, raw_root / s.clip, cfg): s for s in todo}
+                futs = [pool.submit(lambda s: finish(s, run_sequence(s, raw_root / s.clip, cfg)), s) for s in todo]
                 for f in as_completed(futs):
-                    finish(futs[f], f.result())
+                    f.result()
     if failures:
         clip, why = min(failures)
         raise LinecorrError(f"{len(failures)} of {len(specs)} sequences failed (first: {clip}: {why}); "

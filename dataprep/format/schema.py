@@ -14,7 +14,7 @@ from typing import Any
 from dataprep.errors import FormatError
 
 #: Version of docs/FORMAT.md this code writes. Readers accept the same major version.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 FORMAT_NAME = "linecorr"
 
 #: Where a match came from.

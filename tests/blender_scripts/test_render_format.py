@@ -300,3 +300,16 @@ def test_explicit_test_characters_cover_every_family():
     test = [s for s in specs if s.split == "test"]
     assert [s.character for s in test] == list(range(8)) and len({s.family for s in test}) == 8
     assert [s.split for s in specs[8:10]] == ["val", "val"]
+
+
+def test_kept_raw_renders_are_converted_again_without_rendering(tmp_path, monkeypatch):
+    import shutil
+
+    cfg = _fake_cfg(characters=2, frames=2, res=64, keep_raw=True, line_style="exact,rough")
+    out = run_render(cfg, tmp_path / "ds", progress=False)
+    first = _tree_bytes(out)
+    shutil.rmtree(out)
+    # A renderer that would crash proves the second run never starts one: only the drawing is redone.
+    monkeypatch.setenv("LINECORR_FAKE_CRASH", ",".join(s.clip for s in plan_sequences(cfg)))
+    out = run_render(cfg, tmp_path / "ds", progress=False)
+    assert _tree_bytes(out) == first

@@ -12,6 +12,7 @@ def register(sub, name: str) -> None:
         "linecorr label colored_frames/ --out data/auto --gaps 1,7 --workers 2\n"
         "  linecorr label data/synth --out data/synth_auto --gaps 7 --eval     # label, then score against GT\n"
         "  linecorr label data/synth_auto --eval --report eval.json           # score an existing labelling\n"
+        "  linecorr label frames/ --out data/auto --eval --gt data/synth         # images: GT clips/frames by name\n"
         "  linecorr label data/pbc --out data/pbc_auto --set segmentation=given --set extractor=disk", run)
     p.add_argument("input", help="a linecorr dataset with color images, a folder of colored frames (sub-folders "
                                  "= clips), or with --eval and no --out, a dataset made by linecorr label")
@@ -25,7 +26,9 @@ def register(sub, name: str) -> None:
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="local processes or a Ray cluster")
     p.add_argument("--eval", action="store_true", help="print region precision/recall and segment/pixel accuracy "
                                                        "per frame gap against the input's ground truth")
-    p.add_argument("--gt", help="with --eval: the dataset holding the ground truth (default: the input / parent)")
+    p.add_argument("--gt", metavar="DATASET", help="with --eval: the dataset holding the ground truth, its clips and "
+                                                   "frames matched by name (needed for a folder of images; default: "
+                                                   "the input dataset / the labelled dataset's parent)")
     p.add_argument("--report", help="with --eval: also write the figures as JSON to this file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
     add_config_args(p)
@@ -36,6 +39,13 @@ def run(args) -> int:
 
     if args.out is None and not args.eval:
         raise LinecorrError("give --out (to label) or --eval (to score a labelled dataset)")
+    from pathlib import Path
+
+    # the input is its own ground truth only when it is a dataset, not a folder of images
+    own = args.input if args.out is not None and (Path(args.input) / "manifest.json").is_file() else None
+    if args.eval and args.out is not None and own is None and not args.gt:  # say so before hours of labelling
+        raise LinecorrError("a folder of images has no ground truth to --eval against; pass --gt DATASET (its clips "
+                            "and frames are matched by name)", args.input)
     labelled = args.input
     if args.out is not None:
         from dataprep.config import load_config
@@ -58,7 +68,7 @@ def run(args) -> int:
                                     backend=args.backend, only_split=args.split)
         print(f"wrote {labelled}")
     if args.eval:
-        _evaluate(str(labelled), args.gt or (args.input if args.out is not None else None), args.report)
+        _evaluate(str(labelled), args.gt or own, args.report)
     return 0
 
 

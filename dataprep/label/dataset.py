@@ -221,8 +221,10 @@ def _finish(w: DatasetWriter, job: ClipJob, used: list[str], src: Dataset | None
         info = src.clip(job.clip)
         w.finish_clip(dataclasses.replace(info, frames=used, meta={**info.meta, "labelled_from": len(info.frames)}))
     else:
+        # the folder and the one above it: what `linecorr label --eval --gt` matches GT clips by
         w.finish_clip(ClipInfo(job.clip, used, size[1], size[0], has_color=True,
-                               source={"kind": "images", "folder": Path(job.path).name}))
+                               source={"kind": "images", "folder": Path(job.path).name,
+                                       "parent": Path(job.path).resolve().parent.name}))
 
 
 def convert_clip(w: DatasetWriter, job: ClipJob, cfg: LabelConfig) -> None:

@@ -26,6 +26,7 @@ level (DESIGN.md), and scoring needs it only when someone asks for a report.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -213,32 +214,91 @@ class EvalReport:
         return "\n".join(lines)
 
 
+def _number(name: str) -> int | None:
+    """The frame number in a name (``frame_0007`` -> 7, ``0007`` -> 7), None without digits."""
+    digits = re.findall(r"\d+", name)
+    return int(digits[-1]) if digits else None
+
+
+def match_gt_clip(out: Dataset, clip: str, ref: Dataset) -> str:
+    """The GT clip of labelled clip ``clip``, by name.
+
+    Tried in order: the same id; the folder the frames came from, and the folder above it
+    (``linecorr label GT/clips/c01/color`` labels clip ``color`` of folder ``c01``); and when
+    both datasets hold a single clip, that one.
+
+    Raises:
+        LinecorrError: no GT clip of that name, naming the GT clips.
+    """
+    src = out.clip(clip).source
+    for name in (clip, src.get("folder"), src.get("parent")):
+        if name and name in ref.clip_ids:
+            return name
+    if len(out.clip_ids) == 1 and len(ref.clip_ids) == 1:
+        return ref.clip_ids[0]
+    raise LinecorrError(f"clip {clip!r} has no clip of that name in the ground truth {ref.root} (clips: "
+                        f"{', '.join(ref.clip_ids[:10])}); name the folders of images like the GT clips", out.root)
+
+
+def match_gt_frame(clip: str, frame: str, gt_clip: str, ref: Dataset, where: str) -> str:
+    """The GT frame of labelled frame ``frame``: the same id, else the same frame number (``frame_0007`` ~ ``0007``).
+
+    Raises:
+        LinecorrError: none or several GT frames match, naming the GT clip's frames.
+    """
+    frames = ref.clip(gt_clip).frames
+    if frame in frames:
+        return frame
+    n = _number(frame)
+    same = [f for f in frames if n is not None and _number(f) == n]
+    if len(same) == 1:
+        return same[0]
+    raise LinecorrError(f"frame {frame!r} of clip {clip!r} has {'several' if same else 'no'} frames of that name "
+                        f"or number in GT clip {gt_clip!r} (frames: {', '.join(frames[:8])}"
+                        f"{', ...' if len(frames) > 8 else ''})", where)
+
+
 def evaluate_dataset(labelled: str, gt: str | None = None, progress: bool = True) -> EvalReport:
     """Score every ``auto`` pair of a labelled dataset against the GT of its input dataset.
 
     Args:
         labelled: a dataset written by ``linecorr label``.
-        gt: the dataset with ground truth (same clip and frame ids); default: the labelled
-            dataset's parent (manifest ``parent.path``).
+        gt: the dataset with ground truth; default: the labelled dataset's parent (manifest
+            ``parent.path``). Clips and frames are matched by name (:func:`match_gt_clip`,
+            :func:`match_gt_frame`), so a folder of images labelled by ``linecorr label`` can be
+            scored against the dataset the images came from.
         progress: show a progress bar.
 
     Raises:
-        LinecorrError: no GT dataset, or the GT has no correspondence labels.
+        LinecorrError: no GT dataset, a clip or frame without a GT counterpart, frames of
+            different sizes, or GT without correspondence labels.
     """
     from tqdm import tqdm
 
     out = Dataset.open(labelled)
     gt_path = gt or (out.manifest.parent or {}).get("path")
     if not gt_path:
-        raise LinecorrError("has no parent dataset to take ground truth from; pass the GT dataset", out.root)
+        raise LinecorrError("has no parent dataset to take ground truth from (it was labelled from a folder of "
+                            "images); pass the GT dataset (--gt DATASET)", out.root)
     ref = Dataset.open(gt_path)
     cache: dict[tuple[str, str], np.ndarray] = {}
+    clips: dict[str, str] = {}
 
     def gt_map(clip: str, frame: str) -> np.ndarray:
         if (clip, frame) not in cache:
             if len(cache) > 64:
                 cache.clear()
-            cache[(clip, frame)] = gt_id_map(ref.load_frame(clip, frame), f"{ref.root}/clips/{clip}")
+            if clip not in clips:
+                clips[clip] = match_gt_clip(out, clip, ref)
+            where = f"{out.root}/clips/{clip}"
+            gc = clips[clip]
+            gf = match_gt_frame(clip, frame, gc, ref, where)
+            ids = gt_id_map(ref.load_frame(gc, gf), f"{ref.root}/clips/{gc}")
+            shape = out.clip(clip)
+            if ids.shape != (shape.height, shape.width):
+                raise LinecorrError(f"frame {frame!r} is {shape.width}x{shape.height}, its ground truth {gc}/{gf} in "
+                                    f"{ref.root} is {ids.shape[1]}x{ids.shape[0]}", where)
+            cache[(clip, frame)] = ids
         return cache[(clip, frame)]
 
     scores = []

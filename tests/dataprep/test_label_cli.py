@@ -195,3 +195,35 @@ def test_only_one_split(toy, tmp_path, capsys):
     assert Dataset.open(out).splits == {"train": ["toy000", "toy001"]}
     assert main(["label", str(toy), "--out", str(tmp_path / "x"), "--split", "nope"]) == 2
     assert "no split 'nope'" in capsys.readouterr().err
+
+
+def test_eval_of_a_folder_of_images_against_gt_by_name(toy, tmp_path, capsys):
+    # issue 17.9: a labelling of a folder of images could not be scored (no dataset to take GT from)
+    import shutil
+
+    frames = tmp_path / "frames"
+    shutil.copytree(toy / "clips" / "toy000" / "color", frames / "toy000")  # clip named like the GT clip
+    (frames / "toy001").mkdir()
+    for f in ("0000", "0001", "0002"):  # frames named differently, same numbers
+        shutil.copy(toy / "clips" / "toy001" / "color" / f"{f}.png", frames / "toy001" / f"frame_{f}.png")
+    out, rep = tmp_path / "auto", tmp_path / "eval.json"
+    args = ["label", str(frames), "--out", str(out), "--set", "extractor=none", "--eval"]
+    assert main(args) == 2  # before: labelled, then failed saying the folder is no dataset; now asks for --gt first
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "has no ground truth to --eval against; pass --gt DATASET" in err
+    assert not out.exists()
+    assert main(args + ["--gt", str(toy), "--report", str(rep)]) == 0
+    assert main(["label", str(out), "--eval", "--gt", str(toy)]) == 0  # an existing labelling
+    report = json.loads(rep.read_text())
+    assert report["overall"]["pairs"] == 4 and report["overall"]["segment_accuracy"] > 0.8
+    # one clip straight from a dataset's clip folder: `color` of clip toy000
+    one = tmp_path / "one"
+    assert main(["label", str(toy / "clips" / "toy000" / "color"), "--out", str(one), "--set", "extractor=none",
+                 "--eval", "--gt", str(toy)]) == 0
+    assert "all " in capsys.readouterr().out
+    # a clip with no GT counterpart: one line naming it and the GT clips
+    shutil.move(str(frames / "toy001"), str(frames / "shot9"))
+    assert main(["label", str(frames), "--out", str(tmp_path / "bad"), "--set", "extractor=none", "--eval",
+                 "--gt", str(toy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "clip 'shot9' has no clip of that name in the ground truth" in err and "toy000, toy001" in err

@@ -1,8 +1,10 @@
 """Segmentation: line art or coloured frames -> (H, W) int32 segment label maps (issue 4).
 
 Conventions: 0 = line pixels (when kept as the line class), segments 1..N numbered contiguously in
-raster order of their first pixel. Line images are (H, W) uint8 gray (0 = ink, 255 = paper),
-(H, W, 3) RGB or (H, W, 4) RGBA (transparent = paper); coloured frames are (H, W, 3) uint8 RGB.
+raster order of their first pixel. Line images are (H, W) uint8 gray (0 = ink; white or grey
+paper), (H, W, 2) gray + alpha, (H, W, 3) RGB or (H, W, 4) RGBA (transparent = paper; an alpha
+opaque everywhere is ignored), uint16 rounded to 8 bits; paper and ink levels are estimated per
+image (`InkConfig.levels`, see `ink.py`). Coloured frames are (H, W, 3) uint8 RGB.
 
 Methods:
     segment_trapped_ball  leak-proof trapped-ball fill of line art with gaps (AnT setting)

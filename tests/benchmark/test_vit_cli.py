@@ -23,7 +23,7 @@ def test_presets_follow_the_paper():
     m = p.model
     assert (m.patch_size, m.dim, m.depth, m.heads, m.mlp_ratio, m.multiplex_layers) == (16, 768, 12, 12, 4.0, 4)
     assert (p.lr, p.batch_size, p.epochs, p.lr_decay, p.amp, p.data.min_share) == (1e-4, 16, 20.0, "cosine", True, 0.55)
-    assert p.pretrained == "" and p.data.regions == "segments"
+    assert p.pretrained == "" and p.data.regions == "auto"  # parts on drawn line styles, else segments (paper)
     t = tiny()
     assert t.model.patch_size == 16 and t.model.dim < m.dim and t.data.crop == 256 and t.time_limit_min < 15
 

@@ -102,7 +102,7 @@ def test_card_header_and_body(published):
     for needle in ("![", "preview.png", 'load_dataset("linecorr/toy")', 'load_dataset("parquet"',
                    "The Animation Transformer: Visual Correspondence via Segment Matching",
                    "Region-Wise Correspondence Prediction between Manga Line Art Images",
-                   "Segments per frame", "Many-to-many", "schema version 1.0", "| `test` | 1 | 4 | 3 |"):
+                   "Segments per frame", "Many-to-many", "schema version 1.1", "| `test` | 1 | 4 | 3 |"):
         assert needle in text, needle
 
 

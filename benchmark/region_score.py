@@ -186,9 +186,13 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
     rows: list[dict[str, float]] = []
     by_clip: dict[str, list[dict[str, float]]] = {}
     totals = dict.fromkeys(("n_pure_pairs", "n_correct", "n_gt_pairs", "n_recovered"), 0.0)
+    from benchmark.models.vit.inputs import resolve_regions
+
+    used = set()
     for pid in progress(pids) if progress else pids:
         pair = ds.load_pair(pid)
         fa, fb = load(pair.clip, pair.frame_a), load(pair.clip, pair.frame_b)
+        used.add(resolve_regions(fa, cfg.regions))
         pred = predictor.predict(raw_line_frame(fa), raw_line_frame(fb))  # "no segmentation given"
         row, sc = score_pair(pred, fa, fb, pair, cfg, hist)
         rows.append(row)
@@ -207,7 +211,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         "method": meta,
         "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(),
                       "ground_truth_hash": ds.ground_truth_hash(), "split": split, "track": TRACK,
-                      "protocol": PROTOCOL, "regions": cfg.regions, "clips": len(by_clip), "pairs": len(rows),
+                      "protocol": PROTOCOL, "regions": "+".join(sorted(used)), "clips": len(by_clip), "pairs": len(rows),
                       "region_match_totals": totals},
         "metrics": metrics,
         "per_clip": {c: mean_rows(r) for c, r in by_clip.items()},

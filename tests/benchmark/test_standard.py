@@ -81,3 +81,14 @@ def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_datas
     monkeypatch.setitem(standard.BENCHMARKS, "v2", v2)
     assert standard.ensure_benchmark("v2", toy_dataset, split="test") == toy_dataset and seen["split"] == "test"
     assert ds.ground_truth_hash("test") != ds.ground_truth_hash("train") != ds.ground_truth_hash()
+
+
+def test_v1_conversion_is_unchanged(tmp_path):
+    """The v1 benchmark keeps its hash: its conversion (exact lines, no part maps) is byte-for-byte what
+    made it. Checked on a small v1-config render with the bpy-free renderer, whose ground-truth hash
+    was recorded with the code that rendered v1 (commit 9f6cac4)."""
+    from blender_scripts.job import run_render
+
+    cfg = dataclasses.replace(standard.standard_config(), characters=3, frames=4, renderer="fake", workers=1)
+    out = run_render(cfg, tmp_path / "v1", progress=False)
+    assert Dataset.open(out).ground_truth_hash() == "0aee28d04537867335416fd05e0da771416abfae5a7fd60cd0750df44f0b399e"

@@ -246,8 +246,8 @@ def _view_meta(ds, args) -> dict:
     out = {}
     if getattr(args, "line_style", None):
         out["line_style"] = args.line_style
-    if ds._gaps is not None:
-        out["gaps"] = sorted(ds._gaps)
+    if ds.pair_gaps is not None:
+        out["gaps"] = ds.pair_gaps
     return out
 
 

@@ -181,6 +181,8 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         pids = pids[::len(pids) // cfg.max_pairs][:cfg.max_pairs]
     if not pids:
         raise LinecorrError(f"split {split!r} has no pairs to score", ds.root)
+    # Pairs with a frame that has no GT region at all (parts regions leave the background out, so a
+    # character that left the frame has none) are skipped and counted in ``skipped_pairs``.
     load = lru_cache(maxsize=8)(ds.load_frame)
     hist = _PRHistogram(cfg.pr_bins)
     rows: list[dict[str, float]] = []
@@ -188,11 +190,16 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
     totals = dict.fromkeys(("n_pure_pairs", "n_correct", "n_gt_pairs", "n_recovered"), 0.0)
     from benchmark.models.vit.inputs import resolve_regions
 
-    used = set()
+    from benchmark.models.vit.inputs import region_map
+
+    used, skipped = set(), 0
     for pid in progress(pids) if progress else pids:
         pair = ds.load_pair(pid)
         fa, fb = load(pair.clip, pair.frame_a), load(pair.clip, pair.frame_b)
         used.add(resolve_regions(fa, cfg.regions))
+        if not (region_map(fa, cfg.regions).any() and region_map(fb, cfg.regions).any()):
+            skipped += 1  # a frame with no region to score (the character is out of the frame)
+            continue
         pred = predictor.predict(raw_line_frame(fa), raw_line_frame(fb))  # "no segmentation given"
         row, sc = score_pair(pred, fa, fb, pair, cfg, hist)
         rows.append(row)
@@ -212,6 +219,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         "benchmark": {"dataset": ds.manifest.name, "content_hash": ds.content_hash(),
                       "ground_truth_hash": ds.ground_truth_hash(), "split": split, "track": TRACK,
                       "protocol": PROTOCOL, "regions": "+".join(sorted(used)), "clips": len(by_clip), "pairs": len(rows),
+                      "skipped_pairs": skipped,
                       "region_match_totals": totals},
         "metrics": metrics,
         "per_clip": {c: mean_rows(r) for c, r in by_clip.items()},

@@ -84,6 +84,11 @@ class Dataset:
         self._gaps: set[int] | None = None  # a view's pair gaps (only_clips); None = every pair
         self._hashes: dict[tuple, str] = {}  # memo of content / ground-truth hashes (the files never change)
 
+    @property
+    def pair_gaps(self) -> list[int] | None:
+        """The frame gaps a view keeps (:meth:`only_clips`), sorted; None when every pair is kept."""
+        return None if self._gaps is None else sorted(self._gaps)
+
     def line_style_clips(self, style: str) -> list[str]:
         """Clips whose line art is drawn in ``style`` (``clip.json`` ``meta.line_style``; none = ``exact``)."""
         return [c for c in self.clip_ids if self.clip(c).meta.get("line_style", "exact") == style]

@@ -108,7 +108,17 @@ def _groups(results: list[dict]) -> dict[tuple, list[dict]]:
         groups.setdefault(_group_key(r), []).append(r)
     for key, rows in groups.items():
         rows.sort(key=lambda r, k=primary_of(key[3]): -(r["metrics"].get(k) or -1))
-    return dict(sorted(groups.items()))
+    return dict(sorted(groups.items(), key=_group_order))
+
+
+def _group_order(item) -> tuple:
+    """Newest benchmark first; its line styles in the order of ``dataprep.linestyle.STYLES``; then the track."""
+    from dataprep.linestyle import STYLES
+
+    name, split, style, track, _ = item[0]
+    base = style.split(",")[0]
+    rank = STYLES.index(base) if base in STYLES else -1
+    return (tuple(-ord(ch) for ch in name), split, rank, style, track)
 
 
 def write_markdown(results: list[dict], path: Path) -> Path:

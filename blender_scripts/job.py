@@ -43,6 +43,11 @@ def run_sequence(spec: SequenceSpec, raw: Path, cfg: RenderConfig) -> str | None
     spec_path = raw / "spec.json"
     if (raw / "DONE").is_file() and spec_path.is_file() and spec_path.read_text() == spec.to_json():
         return None  # rendered before (kept raw renders): only the conversion is left to do
+    # A sequence cut off mid-way is rendered again from its first frame: Blender evaluated from a
+    # later frame in a fresh process is not bit-identical (one IndexOB pixel of a v2 frame flipped),
+    # and a benchmark must come out the same however often its render was interrupted.
+    for stale in [*raw.glob("ids_*.npy"), *raw.glob("color_*.png"), *raw.glob("tone_*.npy")]:
+        stale.unlink()
     spec_path.write_text(spec.to_json())
     home = raw / "home"  # bpy writes caches/config under HOME: keep them inside the job
     env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), XDG_CONFIG_HOME=str(home / ".config"),

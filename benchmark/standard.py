@@ -140,11 +140,63 @@ def ensure_benchmark(name: str = "v1", path: str | os.PathLike | None = None, wo
     run_render(cfg, out)
     want = bench.split_hashes.get(split) if split else bench.hash
     if want is not None:
-        got = Dataset.open(out).ground_truth_hash(split)
+        ds = Dataset.open(out)
+        got = ds.ground_truth_hash(split)
         if got != want:
-            raise LinecorrError(f"rendered benchmark differs from the reference (content hash {got[:12]}, expected "
-                                f"{want[:12]}): check the bpy version (4.5.15 required)", out)
+            check_near_reference(bench.name, ds, split, got, want)
     return out
+
+
+#: Cycles is not bit-exact on every pixel: where two parts z-fight, IndexOB takes either id, and the
+#: tone pass is filtered, so a pixel on a tone edge can round either way. Two fresh renders of v2's test
+#: split differed from the reference in 1 and 2 of 400 rendered frames (one pixel each). A render whose ground
+#: truth differs from the reference in at most this share of its frames (and nowhere else) is used,
+#: with a warning naming the frames; more than that is refused.
+MAX_DIFFERING_FRAMES = 0.01
+
+
+def reference_digests(name: str) -> dict[str, str] | None:
+    """The per-file ground-truth digests recorded for benchmark ``name`` (None when none are shipped)."""
+    import gzip
+    import json
+
+    p = Path(__file__).resolve().parent / "references" / f"{name}.json.gz"
+    if not p.is_file():
+        return None
+    return json.loads(gzip.decompress(p.read_bytes()))["files"]
+
+
+def check_near_reference(name: str, ds, split: str | None, got: str, want: str) -> list[str]:
+    """Accept a render whose ground truth differs from the reference in a few frames only; return them.
+
+    Raises:
+        LinecorrError: no per-file reference, a file missing or extra, a pair or split list that
+            differs, or more than :data:`MAX_DIFFERING_FRAMES` of the frames differ.
+    """
+    from dataprep.errors import warn
+
+    ref = reference_digests(name)
+    what = f"rendered benchmark differs from the reference (content hash {got[:12]}, expected {want[:12]})"
+    if ref is None:
+        raise LinecorrError(f"{what}: check the bpy version (4.5.15 required)", ds.root)
+    mine = {k: v[:16] for k, v in ds.ground_truth_digests(split).items()}
+    if split is not None:
+        clips = set(ds.splits.get(split, []))
+        ref = {k: v for k, v in ref.items() if k.split("/")[0] in ("clips", "pairs") and k.split("/")[1] in clips}
+    missing, extra = sorted(set(ref) - set(mine)), sorted(set(mine) - set(ref))
+    differ = sorted(k for k in set(ref) & set(mine) if ref[k][:16] != mine[k])
+    frames = sorted({"/".join(k.split("/")[i] for i in (1, 3)).rsplit(".", 1)[0] for k in differ
+                     if k.startswith("clips/")})
+    n_frames = max(1, len({(k.split("/")[1], k.split("/")[3]) for k in ref if k.startswith("clips/")}))
+    structural = missing or extra or any(not k.startswith("clips/") for k in differ)
+    if structural or len(frames) > MAX_DIFFERING_FRAMES * n_frames:
+        first = (missing or extra or differ)[:3]
+        raise LinecorrError(f"{what}: {len(missing)} files missing, {len(extra)} extra, {len(differ)} differ "
+                            f"(e.g. {', '.join(first)}); check the bpy version (4.5.15 required)", ds.root)
+    warn(f"ground truth differs from the reference in {len(frames)} of {n_frames} frames ({', '.join(frames[:4])}"
+         f"{', ...' if len(frames) > 4 else ''}): Cycles is not bit-exact on z-fighting and tone-edge pixels; "
+         "scores on this render are comparable, not bit-identical", ds.root)
+    return frames
 
 
 def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> Path:

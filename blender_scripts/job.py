@@ -4,8 +4,8 @@ Each sequence renders in its own Python process (``python -m blender_scripts.ren
 into ``<out>.raw/<clip>/``; the parent then converts the raw renders into the clip
 (:mod:`blender_scripts.to_format`) through a :class:`~dataprep.format.writer.DatasetWriter`.
 A crash (even SIGABRT) loses only that sequence; finished clips stay in ``<out>.partial`` and a
-re-run of the same command skips them, redoes clips that were cut off and reuses raw frames
-already rendered. With ``--backend ray`` the sequences fan out over a Ray cluster instead: the
+re-run of the same command skips them, renders a sequence that was cut off again from its first
+frame, and only converts again a sequence whose raw renders are complete (``keep_raw``). With ``--backend ray`` the sequences fan out over a Ray cluster instead: the
 workers render into their own temp folders and send the raw files back, so no shared disk is needed.
 """
 

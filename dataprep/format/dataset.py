@@ -271,8 +271,32 @@ class Dataset:
         memo = ("gt", split, None if self._keep is None or split is None else tuple(sorted(self._keep)))
         if memo in self._hashes:
             return self._hashes[memo]
-        kinds = {"line", "seg", "label", "parts"}
         clips = None if split is None else set(self.splits.get(split, []))
+        digest = self._hash(self._ground_truth_files(clips))
+        if clips is not None:
+            digest = hashlib.sha256((digest + "\0" + "\n".join(sorted(clips))).encode()).hexdigest()
+        self._hashes[memo] = digest
+        return digest
+
+    def ground_truth_digests(self, split: str | None = None) -> dict[str, str]:
+        """``{relative path: SHA-256 of the file}`` of every file :meth:`ground_truth_hash` covers.
+
+        Where two renders of a benchmark differ (a renderer is not bit-exact on every pixel), these
+        say which frames and pairs differ.
+        """
+        clips = None if split is None else set(self.splits.get(split, []))
+        keep = self._ground_truth_files(clips)
+        out = {}
+        for p in sorted(self.root.rglob("*")):
+            rel = p.relative_to(self.root)
+            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith(".") and keep(rel.parts):
+                out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+        return out
+
+    @staticmethod
+    def _ground_truth_files(clips: set[str] | None):
+        """The predicate on relative path parts of the ground-truth files (of ``clips``; None = all)."""
+        kinds = {"line", "seg", "label", "parts"}
 
         def keep(rel: tuple[str, ...]) -> bool:
             if rel[0] == layout.CLIPS:
@@ -281,11 +305,7 @@ class Dataset:
                 return clips is None or (len(rel) > 1 and rel[1] in clips)
             return rel == (layout.SPLITS,) and clips is None
 
-        digest = self._hash(keep)
-        if clips is not None:
-            digest = hashlib.sha256((digest + "\0" + "\n".join(sorted(clips))).encode()).hexdigest()
-        self._hashes[memo] = digest
-        return digest
+        return keep
 
     def _hash(self, keep) -> str:
         h = hashlib.sha256()

@@ -92,3 +92,39 @@ def test_v1_conversion_is_unchanged(tmp_path):
     cfg = dataclasses.replace(standard.standard_config(), characters=3, frames=4, renderer="fake", workers=1)
     out = run_render(cfg, tmp_path / "v1", progress=False)
     assert Dataset.open(out).ground_truth_hash() == "0aee28d04537867335416fd05e0da771416abfae5a7fd60cd0750df44f0b399e"
+
+
+def test_a_render_a_few_pixels_off_is_used_with_a_warning(monkeypatch, toy_dataset, tmp_path):
+    import shutil
+
+    from dataprep.errors import LinecorrWarning
+    from dataprep.format import images
+
+    copy = tmp_path / "copy"
+    shutil.copytree(toy_dataset, copy)
+    ref = Dataset.open(copy).ground_truth_digests()
+    monkeypatch.setattr(standard, "reference_digests", lambda name: ref)
+    monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.1)
+    ds = Dataset.open(copy)
+    clip = ds.clip_ids[0]
+    seg_path = ds.path(clip, "seg", ds.clip(clip).frames[0])
+    seg = images.read_ids(seg_path)
+    seg[0, 0] = seg[0, 1] if seg[0, 0] != seg[0, 1] else seg.max() + 1  # one pixel, as a z-fighting flip
+    seg_path.write_bytes(images.encode_segment_map(seg))
+    ds = Dataset.open(copy)
+    with pytest.warns(LinecorrWarning, match="differs from the reference in 1 of"):
+        frames = standard.check_near_reference("toy", ds, None, ds.ground_truth_hash(), "0" * 64)
+    assert frames == [f"{clip}/{ds.clip(clip).frames[0]}"]
+    monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.0)
+    with pytest.raises(LinecorrError, match="1 differ"):
+        standard.check_near_reference("toy", ds, None, ds.ground_truth_hash(), "0" * 64)
+    next((copy / "pairs").rglob("*.json")).unlink()  # a pair missing is never "a few pixels"
+    monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.5)
+    with pytest.raises(LinecorrError, match="1 files missing"):
+        standard.check_near_reference("toy", Dataset.open(copy), None, "x" * 64, "0" * 64)
+
+
+def test_v2_reference_digests_are_shipped():
+    ref = standard.reference_digests(standard.V2_NAME)
+    assert ref and sum(k.startswith("pairs/") for k in ref) == 11760
+    assert sum(k.endswith(".png") and "/parts/" in k for k in ref) == 240 * 20

@@ -107,7 +107,8 @@ def _groups(results: list[dict]) -> dict[tuple, list[dict]]:
     for r in results:
         groups.setdefault(_group_key(r), []).append(r)
     for key, rows in groups.items():
-        rows.sort(key=lambda r, k=primary_of(key[3]): -(r["metrics"].get(k) or -1))
+        metric = primary_of(key[3])
+        rows.sort(key=lambda r, k=metric: -(r["metrics"].get(k) or -1))
     return dict(sorted(groups.items(), key=_group_order))
 
 

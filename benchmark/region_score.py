@@ -188,9 +188,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
     rows: list[dict[str, float]] = []
     by_clip: dict[str, list[dict[str, float]]] = {}
     totals = dict.fromkeys(("n_pure_pairs", "n_correct", "n_gt_pairs", "n_recovered"), 0.0)
-    from benchmark.models.vit.inputs import resolve_regions
-
-    from benchmark.models.vit.inputs import region_map
+    from benchmark.models.vit.inputs import region_map, resolve_regions
 
     used, skipped = set(), 0
     for pid in progress(pids) if progress else pids:

@@ -30,8 +30,8 @@ import numpy as np
 
 from dataprep.errors import LinecorrError
 from dataprep.format.schema import ClipInfo
-from dataprep.pairs import frame_pairs, label_pair
 from dataprep.format.segtable import majority_labels
+from dataprep.pairs import frame_pairs, label_pair
 from dataprep.synthetic import closed_segments
 
 

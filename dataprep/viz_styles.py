@@ -70,5 +70,5 @@ def contact_sheet(ds: Dataset, clip: str, frame: str, cell: int = 320, crop: int
         zoomed = cv2.resize(img[py:py + crop, px:px + crop], (crop * zoom, crop * zoom), interpolation=cv2.INTER_NEAREST)
         bottom.append(_label(cv2.resize(zoomed, (cell, cell), interpolation=cv2.INTER_NEAREST), f"{name} 1:1 x{zoom}"))
     sep = np.full((cell, 4, 3), 200, np.uint8)
-    row = lambda cells: np.concatenate([c for cell_ in cells for c in (cell_, sep)][:-1], axis=1)  # noqa: E731
+    row = lambda cells: np.concatenate([c for cell_ in cells for c in (cell_, sep)][:-1], axis=1)
     return np.concatenate([row(top), np.full((4, row(top).shape[1], 3), 200, np.uint8), row(bottom)], axis=0)

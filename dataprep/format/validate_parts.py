@@ -10,8 +10,8 @@ segment's label and purity recomputed from it; per pair: ``region_matches`` equa
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

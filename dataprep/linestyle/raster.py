@@ -122,7 +122,7 @@ def draw_strokes(strokes: list[Stroke], shape: tuple[int, int], supersample: int
             continue
         pts = np.round((st.points * s + (s - 1) / 2.0) * (1 << shift)).astype(np.int32)
         thick = np.maximum(1, np.round(st.widths * s)).astype(np.int32)
-        val = int(round(255 * float(np.clip(st.darkness, 0.0, 1.0))))
+        val = round(255 * float(np.clip(st.darkness, 0.0, 1.0)))
         # One polylines call per stretch of equal thickness (segment i takes its start's width).
         tseg = thick[:-1]
         cut = np.flatnonzero(np.diff(tseg)) + 1

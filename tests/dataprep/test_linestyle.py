@@ -20,7 +20,7 @@ def character(size: int = 320, shift: int = 0) -> tuple[np.ndarray, np.ndarray, 
     """``(ids, tone, render)``: a body, a head with an eye (a hole), two arms of one paint, a leg of the body's paint."""
     s = size / 320
     ids = np.zeros((size, size), np.int32)
-    c = lambda x, y: (int((x + shift) * s), int(y * s))  # noqa: E731
+    c = lambda x, y: (int((x + shift) * s), int(y * s))
     cv2.ellipse(ids, c(160, 200), (int(60 * s), int(80 * s)), 0, 0, 360, 1, -1)
     cv2.ellipse(ids, c(160, 260), (int(25 * s), int(55 * s)), 0, 0, 360, 6, -1)
     cv2.ellipse(ids, c(160, 200), (int(60 * s), int(70 * s)), 0, 0, 360, 1, -1)
@@ -130,7 +130,7 @@ def test_rough_leaves_regions_open_and_ends_like_a_sketch():
 
 
 def test_extracted_follows_the_paint_not_the_parts():
-    ids, d, seg = draw("extracted")
+    ids, _, seg = draw("extracted")
     pur = purity(seg, ids)
     # Same paint as the body: no line between them, one segment holds both.
     assert any(((ids == 1) & (seg == s)).sum() > 100 and ((ids == 6) & (seg == s)).sum() > 100 for s in pur)

@@ -113,15 +113,18 @@ def _present(matches: np.ndarray, map_a: np.ndarray, map_b: np.ndarray) -> np.nd
 
 
 def score_pair(pred: RegionPrediction, fa, fb, pair, cfg: RegionScoreConfig,
-               hist: _PRHistogram | None = None) -> tuple[dict[str, float], dict[str, float]]:
+               hist: _PRHistogram | None = None,
+               gt_maps: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """Patch and region metrics of one pair.
+
+    ``gt_maps``: the frames' GT region maps when the caller has them already (``region_map``).
 
     Returns:
         ``(metrics, counts)``: metric name -> value, and the region-match counts (for micro averages).
     """
     from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
 
-    gt_a, gt_b = region_map(fa, cfg.regions), region_map(fb, cfg.regions)
+    gt_a, gt_b = gt_maps if gt_maps is not None else (region_map(fa, cfg.regions), region_map(fb, cfg.regions))
     # A part region may lie entirely under the drawing's ink: it is not scored (as line pixels are not).
     gtm = _present(gt_matches(pair, fa, fb, cfg.regions), gt_a, gt_b)
     if pred.map_a.shape != gt_a.shape or pred.map_b.shape != gt_b.shape:
@@ -183,23 +186,26 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
         raise LinecorrError(f"split {split!r} has no pairs to score", ds.root)
     # Pairs with a frame that has no GT region at all (parts regions leave the background out, so a
     # character that left the frame has none) are skipped and counted in ``skipped_pairs``.
+    from benchmark.models.vit.inputs import region_map, resolve_regions
+
     load = lru_cache(maxsize=8)(ds.load_frame)
+    # Consecutive pairs share frames: each frame's GT regions are computed once, like its load.
+    gt_map = lru_cache(maxsize=8)(lambda clip, frame: region_map(load(clip, frame), cfg.regions))
     hist = _PRHistogram(cfg.pr_bins)
     rows: list[dict[str, float]] = []
     by_clip: dict[str, list[dict[str, float]]] = {}
     totals = dict.fromkeys(("n_pure_pairs", "n_correct", "n_gt_pairs", "n_recovered"), 0.0)
-    from benchmark.models.vit.inputs import region_map, resolve_regions
-
     used, skipped = set(), 0
     for pid in progress(pids) if progress else pids:
         pair = ds.load_pair(pid)
         fa, fb = load(pair.clip, pair.frame_a), load(pair.clip, pair.frame_b)
         used.add(resolve_regions(fa, cfg.regions))
-        if not (region_map(fa, cfg.regions).any() and region_map(fb, cfg.regions).any()):
+        maps = gt_map(pair.clip, pair.frame_a), gt_map(pair.clip, pair.frame_b)
+        if not (maps[0].any() and maps[1].any()):
             skipped += 1  # a frame with no region to score (the character is out of the frame)
             continue
         pred = predictor.predict(raw_line_frame(fa), raw_line_frame(fb))  # "no segmentation given"
-        row, sc = score_pair(pred, fa, fb, pair, cfg, hist)
+        row, sc = score_pair(pred, fa, fb, pair, cfg, hist, maps)
         rows.append(row)
         by_clip.setdefault(pair.clip, []).append(row)
         for k in totals:

@@ -1,8 +1,15 @@
-"""``linecorr annotate``: the correction web app (issue #6)."""
+"""``linecorr annotate``: the correction web app; ``linecorr export eval`` / ``export effort``: its results.
+
+The two export formats extend dataprep's ``export`` command (entry points ``export.eval`` and
+``export.effort`` in pyproject.toml): what they export is the annotator's work, so the annotator
+owns them.
+"""
 
 from __future__ import annotations
 
-from dataprep.cli import add_command
+import argparse
+
+from dataprep.cli import add_command, add_format
 
 
 def register(sub, name: str) -> None:
@@ -31,4 +38,49 @@ def run(args) -> int:
         serve(args.dataset, host=args.host, port=args.port, split=args.split, quiet=args.quiet)
     except OSError as e:
         raise LinecorrError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
+    return 0
+
+
+def register_export_eval(export: argparse.ArgumentParser, name: str) -> None:
+    """``linecorr export eval``: the pairs accepted in the annotator as a new dataset."""
+    from dataprep.cli.convert import add_export_args
+
+    q = add_format(export, name, "export to a new linecorr dataset of the pairs accepted in `linecorr annotate` "
+                   "(split eval, source manual)",
+                   "linecorr export eval data/render --out data/eval   # accepted pairs of `linecorr annotate`",
+                   run_export_eval)
+    add_export_args(q)
+    q.add_argument("--status", action="append", choices=["accepted", "done", "in_progress", "todo", "rejected"],
+                   help="export the pairs with this status (repeatable; default accepted)")
+
+
+def run_export_eval(args) -> int:
+    from annotator.export import export_eval
+    from dataprep.cli.convert import export_bar
+
+    out = export_eval(args.dataset, args.out, statuses=args.status or ("accepted",), overwrite=args.overwrite,
+                      progress=export_bar(args.format))
+    print(f"wrote {out}")
+    return 0
+
+
+def register_export_effort(export: argparse.ArgumentParser, name: str) -> None:
+    """``linecorr export effort``: the annotation effort log as CSV."""
+    from dataprep.cli.convert import add_export_args
+
+    add_export_args(add_format(export, name, "export to the annotation effort log of `linecorr annotate` as CSV "
+                               "(time, clicks, keys per pair)",
+                               "linecorr export effort data/render --out effort.csv   # annotation effort log",
+                               run_export_effort))
+
+
+def run_export_effort(args) -> int:
+    from pathlib import Path
+
+    from annotator.export import export_effort
+    from dataprep.errors import LinecorrError
+
+    if Path(args.out).exists() and not args.overwrite:
+        raise LinecorrError("output already exists; pass --overwrite to replace it", args.out)
+    print(f"wrote {export_effort(args.dataset, args.out)}")
     return 0

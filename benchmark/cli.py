@@ -118,7 +118,8 @@ def register_score(sub, name: str) -> None:
                         "color = colored frames too (benchmark.inputs)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
-    add_config_args(p)
+    add_config_args(p, "horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
+                    "benchmark/region_score.py RegionScoreConfig (min_share, ...)")
 
 
 def register_leaderboard(sub, name: str) -> None:
@@ -308,7 +309,7 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
-    add_config_args(p)
+    add_config_args(p, "segmenter=closed", "segmenter, ink_threshold")
 
 
 def run_colorize(args) -> int:

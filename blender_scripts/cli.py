@@ -1,4 +1,4 @@
-"""``linecorr render``: synthetic toon sequences with pixel-exact segment ids (Blender, issue #3)."""
+"""``linecorr render``: synthetic toon sequences with pixel-exact segment ids (Blender)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def register(sub, name: str) -> None:
                         "in each (clip id + '-STYLE'); mix draws one per clip with the shares in --set lines.mix=...")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_config_args(p)
+    add_config_args(p, keys="the fields of blender_scripts/config.py RenderConfig")
 
 
 def run(args) -> int:

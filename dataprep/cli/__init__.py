@@ -1,4 +1,13 @@
-"""The ``linecorr`` command: one subcommand per stage.
+"""The ``linecorr`` command: one subcommand per stage, each registered by the package that owns it.
+
+The dispatcher names no package: every package declares its subcommands as entry points of the
+group ``linecorr.commands`` in ``pyproject.toml`` (``NAME = "module:register"``), and
+:func:`build_parser` loads whatever is installed. ``register(subparsers, name)`` adds one
+subcommand; an entry named ``PARENT.CHILD`` extends a command another package owns and is called
+as ``register(parent_parser, child)`` (the annotator adds ``export eval`` this way, the benchmark
+``viz --regions``). So ``dataprep``, the lowest package, runs every stage without importing one
+above it (docs/ARCHITECTURE.md), and a third-party package can add a subcommand without editing
+this one. Entry points are package metadata: after adding one, re-run ``pip install -e .``.
 
 Only argparse is imported here and in the subcommand definitions, so ``linecorr --help`` is
 instant; each subcommand imports its heavy dependencies when it runs.
@@ -7,29 +16,18 @@ instant; each subcommand imports its heavy dependencies when it runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
 import warnings
 
-# name -> "module:function" registering the subcommand. Order = order in --help.
-COMMANDS = {
-    "demo": "dataprep.cli.demo:register",
-    "render": "blender_scripts.cli:register",
-    "segment": "dataprep.cli.segment:register",
-    "label": "dataprep.cli.label:register",
-    "validate": "dataprep.cli.validate:register",
-    "viz": "dataprep.cli.viz:register",
-    "import": "dataprep.cli.convert:register_import",
-    "export": "dataprep.cli.convert:register_export",
-    "publish": "dataprep.cli.publish:register",
-    "annotate": "annotator.cli:register",
-    "train": "benchmark.cli:register_train",
-    "score": "benchmark.cli:register_score",
-    "leaderboard": "benchmark.cli:register_leaderboard",
-    "colorize": "benchmark.cli:register_colorize",
-}
+#: Entry-point group in which packages register their subcommands.
+COMMAND_GROUP = "linecorr.commands"
+
+#: Order of the subcommands in ``--help`` (the pipeline's order); names only, not where they live.
+#: Registered commands missing here follow in alphabetical order.
+HELP_ORDER = ("demo", "render", "segment", "label", "validate", "viz", "viz.regions", "import", "export",
+              "export.eval", "export.effort", "publish", "annotate", "train", "score", "leaderboard", "colorize")
 
 EPILOG = """examples:
   linecorr demo --out demo_out                  # the whole pipeline on built-in data
@@ -40,8 +38,31 @@ EPILOG = """examples:
 
 Run `linecorr COMMAND --help` for a command's options and an example."""
 
+NOT_INSTALLED = ("no subcommand is registered: linecorr's package metadata is missing or stale; "
+                 "run `pip install -e .` in the repository (or `make setup`)")
+
+
+def command_entry_points():
+    """The installed ``linecorr.commands`` entry points in :data:`HELP_ORDER`, one per name.
+
+    Returns:
+        ``list[importlib.metadata.EntryPoint]``: top-level commands first, then the extensions
+        (``PARENT.CHILD``) of commands, each group in help order.
+    """
+    from importlib.metadata import entry_points
+
+    by_name = {}
+    for ep in entry_points(group=COMMAND_GROUP):
+        by_name.setdefault(ep.name, ep)  # the same distribution seen twice (e.g. a stale build/) counts once
+
+    def rank(name: str) -> tuple:
+        return ("." in name, HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER), name)
+
+    return [by_name[n] for n in sorted(by_name, key=rank)]
+
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``linecorr`` parser with every registered subcommand (see the module docstring)."""
     parser = argparse.ArgumentParser(
         prog="linecorr",
         description="Build, correct, publish and benchmark datasets of segment-wise correspondence "
@@ -53,9 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"linecorr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, target in COMMANDS.items():
-        mod, _, fn = target.partition(":")
-        getattr(importlib.import_module(mod), fn)(sub, name)
+    eps = command_entry_points()
+    if not eps:
+        parser.epilog = f"{EPILOG}\n\nlinecorr: {NOT_INSTALLED}"
+    for ep in eps:
+        parent, dot, child = ep.name.partition(".")
+        if not dot:
+            ep.load()(sub, ep.name)
+        elif parent in sub.choices:  # an extension of a command that is not installed has nothing to extend
+            ep.load()(sub.choices[parent], child)
     return parser
 
 
@@ -67,37 +94,19 @@ def add_command(sub, name: str, help: str, example: str, run) -> argparse.Argume
     return p
 
 
-#: Per command (its ``prog`` after "linecorr "): a ``--set`` that works as written, and the valid keys,
-#: spelled out here so that ``--help`` imports nothing heavy (tests/test_cli.py checks both against the
-#: config dataclasses). One scheme everywhere: a key is a field of the command's config; a dotted key
-#: reaches into a nested group (``segment_params.min_area=32``).
-CONFIG_HELP = {
-    "demo": ("clips=3", "source, clips, frames, size, seed, train_minutes"),
-    "segment": ("ball_radius=3", "method, extract_lines, split, gaps, strict, and the method's parameters "
-                "(dataprep/segment/config.py), e.g. trapped_ball: ink_threshold, levels, noise_sigmas, "
-                "alpha_threshold, shading_saturation, shading_min_chroma, ball_radius, radius_step, merge_necks, "
-                "min_area, keep_lines, fold_shading_lines"),
-    "label": ("min_votes=6", "the fields of dataprep/label/config.py LabelConfig (gaps, stride, segmentation, "
-              "extractor, min_votes, chain, coarse, ...); segment_params.KEY for the color segmenter"),
-    "publish": ("max_shard_size=1GB", "repo_id, push, private, overwrite, max_shard_size, writer_batch_size, "
-                "row_group_size, unsplit, validate, verify, preview, timeout"),
-    "colorize": ("segmenter=closed", "segmenter, ink_threshold"),
-    "score": ("horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
-              "benchmark/region_score.py RegionScoreConfig (min_share, ...)"),
-    "render": (None, "the fields of blender_scripts/config.py RenderConfig"),
-}
-
-
 def add_config_args(p: argparse.ArgumentParser, example: str | None = None, keys: str | None = None) -> None:
     """``--config FILE`` and repeated ``--set key=value`` (defaults < file < overrides).
 
+    One scheme everywhere: a key is a field of the command's config; a dotted key reaches into a
+    nested group (``segment_params.min_area=32``). The command spells out its example and keys so
+    that ``--help`` imports nothing heavy (tests/test_cli.py checks both against the config
+    dataclasses).
+
     Args:
         p: the command's parser.
-        example: a ``KEY=VALUE`` that works for this command; default from :data:`CONFIG_HELP`.
-        keys: the command's valid keys as text; default from :data:`CONFIG_HELP`.
+        example: a ``KEY=VALUE`` that works for this command, shown in the help.
+        keys: the command's valid keys as text, shown in the help.
     """
-    known_example, known_keys = CONFIG_HELP.get(p.prog.split(" ", 1)[-1], (None, None))
-    example, keys = example or known_example, keys or known_keys
     text = "override one config value (repeatable)"
     text += f", e.g. --set {example}" if example else ""
     text += f"; keys: {keys}" if keys else ""
@@ -106,7 +115,21 @@ def add_config_args(p: argparse.ArgumentParser, example: str | None = None, keys
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[], help=text)
 
 
+def add_format(parent: argparse.ArgumentParser, name: str, help: str, example: str, run) -> argparse.ArgumentParser:
+    """Add a FORMAT to a command that has them (``export``), from the package that owns the format.
+
+    The parent's register stores its sub-parsers as ``parent.formats``; the example is appended
+    to the parent's epilog too, so ``linecorr export --help`` lists every format's example.
+    """
+    q = parent.formats.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.set_defaults(_run=run)
+    parent.epilog = f"{parent.epilog}\n  {example}"
+    return q
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run ``linecorr`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

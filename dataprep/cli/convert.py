@@ -1,4 +1,8 @@
-"""``linecorr import`` / ``linecorr export``: PaintBucket-Character and AnimeRun <-> linecorr."""
+"""``linecorr import`` / ``linecorr export``: PaintBucket-Character and AnimeRun <-> linecorr.
+
+``export`` takes more formats from the packages that own them (``export eval`` / ``export effort``:
+annotator/cli.py), added to ``parser.formats`` through :func:`dataprep.cli.add_format`.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,6 @@ IMPORT_EXAMPLES = {
 EXPORT_EXAMPLES = {
     "pbc": "linecorr export pbc data/pbc --out PBC_OUT",
     "animerun": "linecorr export animerun data/animerun --out ANIMERUN_OUT",
-    "eval": "linecorr export eval data/render --out data/eval   # accepted pairs of `linecorr annotate`",
-    "effort": "linecorr export effort data/render --out effort.csv   # annotation effort log",
 }
 # Config keys (--set KEY=VALUE), spelled out here so that --help imports nothing heavy.
 CONFIG_EXAMPLES = {"pbc": "gaps=[1,3]", "animerun": "zero_is_line=false"}
@@ -26,8 +28,6 @@ CONFIG_KEYS = {
 FORMAT_HELP = {
     "pbc": "PaintBucket-Character (BasicPBC): <char>/{line,gt,seg,label,json_color,json_index}/NNNN.*",
     "animerun": "AnimeRun: [train|test]/{contour,Frame_Anime,Segment,SegMatching}/<scene>/",
-    "eval": "a new linecorr dataset of the pairs accepted in `linecorr annotate` (split eval, source manual)",
-    "effort": "the annotation effort log of `linecorr annotate` as CSV (time, clicks, keys per pair)",
 }
 
 
@@ -60,15 +60,16 @@ def register_export(sub, name: str) -> None:
     p = add_command(sub, name, "export a linecorr dataset to PaintBucket-Character or AnimeRun layout, or the "
                     "hand-corrected pairs and effort log of the annotator",
                     _examples(EXPORT_EXAMPLES), run_export)
-    fmts = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    p.formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)  # other packages add theirs
     for fmt, example in EXPORT_EXAMPLES.items():
-        q = _sub(fmts, fmt, f"export to {FORMAT_HELP[fmt]}", example)
-        q.add_argument("dataset", metavar="DATASET", help="linecorr dataset folder")
-        q.add_argument("--out", required=True, help="output folder (written to OUT.partial, renamed when done)")
-        q.add_argument("--overwrite", action="store_true", help="replace OUT if it already exists")
-        if fmt == "eval":
-            q.add_argument("--status", action="append", choices=["accepted", "done", "in_progress", "todo", "rejected"],
-                           help="export the pairs with this status (repeatable; default accepted)")
+        add_export_args(_sub(p.formats, fmt, f"export to {FORMAT_HELP[fmt]}", example))
+
+
+def add_export_args(q: argparse.ArgumentParser) -> None:
+    """The arguments every ``export FORMAT`` takes: ``DATASET --out OUT [--overwrite]``."""
+    q.add_argument("dataset", metavar="DATASET", help="linecorr dataset folder")
+    q.add_argument("--out", required=True, help="output folder (written to OUT.partial, renamed when done)")
+    q.add_argument("--overwrite", action="store_true", help="replace OUT if it already exists")
 
 
 def _gaps(text: str) -> tuple[int, ...]:
@@ -105,32 +106,19 @@ def run_import(args) -> int:
 
 
 def run_export(args) -> int:
-    from tqdm import tqdm
-
-    if args.format == "effort":
-        from pathlib import Path
-
-        from annotator.export import export_effort
-        from dataprep.errors import LinecorrError
-
-        if Path(args.out).exists() and not args.overwrite:
-            raise LinecorrError("output already exists; pass --overwrite to replace it", args.out)
-        print(f"wrote {export_effort(args.dataset, args.out)}")
-        return 0
-    if args.format == "eval":
-        from annotator.export import export_eval as _export_eval
-
-        def do_export(dataset, out, overwrite, progress):
-            return _export_eval(dataset, out, statuses=args.status or ("accepted",), overwrite=overwrite,
-                                progress=progress)
-    elif args.format == "pbc":
+    if args.format == "pbc":
         from dataprep.importers.pbc import export_pbc as do_export
     else:
         from dataprep.importers.animerun import export_animerun as do_export
-
-    def bar(items):
-        return tqdm(items, desc=f"export {args.format}", unit="clip", file=sys.stderr, disable=None)
-
-    out = do_export(args.dataset, args.out, overwrite=args.overwrite, progress=bar)
+    out = do_export(args.dataset, args.out, overwrite=args.overwrite, progress=export_bar(args.format))
     print(f"wrote {out}")
     return 0
+
+
+def export_bar(fmt: str):
+    """A progress bar over an export's clips (quiet when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    def bar(items):
+        return tqdm(items, desc=f"export {fmt}", unit="clip", file=sys.stderr, disable=None)
+    return bar

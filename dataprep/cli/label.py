@@ -1,4 +1,4 @@
-"""``linecorr label``: LightGlue-voting pseudo-labels for colored frame pairs (issue #5)."""
+"""``linecorr label``: LightGlue-voting pseudo-labels for colored frame pairs."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def register(sub, name: str) -> None:
                                                    "the input dataset / the labelled dataset's parent)")
     p.add_argument("--report", help="with --eval: also write the figures as JSON to this file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
-    add_config_args(p)
+    add_config_args(p, "min_votes=6", "the fields of dataprep/label/config.py LabelConfig (gaps, stride, "
+                    "segmentation, extractor, min_votes, chain, coarse, ...); segment_params.KEY for the color "
+                    "segmenter")
 
 
 def run(args) -> int:

@@ -17,7 +17,8 @@ def register(sub, name: str) -> None:
     p.add_argument("--private", action="store_true", help="create the Hub repository private")
     p.add_argument("--max-shard-size", metavar="SIZE", help="parquet/arrow shard size limit (default 500MB)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if an earlier publish wrote it")
-    add_config_args(p)
+    add_config_args(p, "max_shard_size=1GB", "repo_id, push, private, overwrite, max_shard_size, writer_batch_size, "
+                    "row_group_size, unsplit, validate, verify, preview, timeout")
 
 
 def run(args) -> int:

@@ -22,7 +22,10 @@ def register(sub, name: str) -> None:
     p.add_argument("--strict", action="store_true", help="a frame that yields no segment or only one is an error "
                                                          "(default: a warning naming the file)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
-    add_config_args(p)
+    add_config_args(p, "ball_radius=3", "method, extract_lines, split, gaps, strict, and the method's parameters "
+                    "(dataprep/segment/config.py), e.g. trapped_ball: ink_threshold, levels, noise_sigmas, "
+                    "alpha_threshold, shading_saturation, shading_min_chroma, ball_radius, radius_step, merge_necks, "
+                    "min_area, keep_lines, fold_shading_lines")
 
 
 def run(args) -> int:

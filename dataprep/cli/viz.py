@@ -1,4 +1,8 @@
-"""``linecorr viz DIR PAIR_ID``: picture of a pair's matches (one color per match group)."""
+"""``linecorr viz DIR PAIR_ID``: picture of a pair's matches (one color per match group).
+
+``--regions`` (a region method's segmentation and matching) is added by the benchmark package,
+which owns the region methods (benchmark/viz_regions.py, entry point ``viz.regions``).
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,6 @@ def register(sub, name: str) -> None:
     p.add_argument("--ids", action="store_true", help="write segment ids (small frames are upscaled to fit them)")
     p.add_argument("--scale", type=int, default=0, help="integer upscaling (default: auto)")
     p.add_argument("--list", action="store_true", help="print the dataset's pair ids and exit")
-    p.add_argument("--regions", metavar="METHOD",
-                   help="instead, run a region method on the raw line art and draw its segmentation and matching "
-                        "(the patch-ViT paper's Figure 7): a patch-ViT checkpoint or run folder, or a region "
-                        "baseline (tb-nearest-aligned, tb-hungarian-features)")
-    p.add_argument("--device", default="cpu", help="device for --regions with a checkpoint (default cpu)")
     p.add_argument("--styles", metavar="CLIP/FRAME",
                    help="instead, a contact sheet of one frame in every line style the dataset has for that "
                         "character (clips CLIP-exact, CLIP-clean, ...): the color frame and each drawing, whole "
@@ -62,10 +61,8 @@ def run(args) -> int:
     out = Path(args.out or default_viz_name(args.pair))
     if out.suffix.lower() != ".png":
         raise LinecorrError("output must be a .png file", out)  # say so before the drawing work
-    if args.regions:  # benchmark is imported only here: dataprep never depends on it at import time
-        from benchmark.models.vit.figure import draw_region_figure
-
-        img = draw_region_figure(ds, args.pair, args.regions, args.device)
+    if getattr(args, "regions", None):  # the option and its drawer come from the package that adds them
+        img = args._draw_regions(ds, args.pair, args.regions, args.device)
     else:
         img = draw_pair(ds, args.pair, VizConfig(background=args.background, show_ids=args.ids, scale=args.scale))
     save_png(img, out)

@@ -26,10 +26,10 @@ class StepResult:
 def write_report(path: Path, title: str, steps: list[StepResult]) -> Path:
     """Write a single-file HTML report (images embedded as data URIs) atomically."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
-             ".fail{color:#b00}img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
-             "code{background:#f4f4f4;padding:0 .2em}</style></head><body>",
+             ("<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+              ".fail{color:#b00}img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
+              "code{background:#f4f4f4;padding:0 .2em}</style></head><body>"),
              f"<h1>{html.escape(title)}</h1>",
              "<table><tr><th>step</th><th>result</th><th>time</th></tr>"]
     for s in steps:

@@ -9,14 +9,14 @@ def register(sub, name: str) -> None:
     p = add_command(sub, name, "run the pipeline end to end on built-in data; writes OUT/report.html",
                     "linecorr demo --out demo_out --set clips=3", run)
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
-    add_config_args(p)
+    add_config_args(p, "clips=3", "source, clips, frames, size, seed, train_minutes")
 
 
 def run(args) -> int:
     from pathlib import Path
 
     from dataprep.config import load_config
-    from dataprep.demo.pipeline import DemoConfig, run_demo
+    from linecorr.demo.pipeline import DemoConfig, run_demo
 
     cfg = load_config(DemoConfig, args.config, args.overrides)
     report, ok = run_demo(Path(args.out), cfg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dataprep.demo.report import StepResult
+from linecorr.demo.report import StepResult
 
 
 def step_pbc_round_trip(ctx) -> StepResult:

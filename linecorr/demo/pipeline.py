@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from dataprep.demo.report import StepResult, write_report
+from linecorr.demo.report import StepResult, write_report
 
 
 @dataclass
@@ -130,28 +130,28 @@ def step_publish(ctx: DemoContext) -> StepResult:
 
 def step_pbc_round_trip(ctx: DemoContext) -> StepResult:
     """Export to PaintBucket-Character layout, import back, compare."""
-    from dataprep.demo.steps_io import step_pbc_round_trip as run
+    from linecorr.demo.steps_io import step_pbc_round_trip as run
 
     return run(ctx)
 
 
 def step_segment(ctx: DemoContext) -> StepResult:
     """Segment the line art with the trapped-ball fill and score it against the exact partition."""
-    from dataprep.demo.steps_segment import step_segment as run
+    from linecorr.demo.steps_segment import step_segment as run
 
     return run(ctx)
 
 
 def step_baselines(ctx: DemoContext) -> StepResult:
     """Score the training-free baselines and build the leaderboard."""
-    from benchmark.demo_steps import step_baselines as run  # the benchmark stage owns this step
+    from linecorr.demo.steps_benchmark import step_baselines as run
 
     return run(ctx)
 
 
 def step_train_ant(ctx: DemoContext) -> StepResult:
     """Train the tiny AnT for a few minutes on CPU, score it next to the baselines."""
-    from benchmark.demo_steps import step_train_ant as run
+    from linecorr.demo.steps_benchmark import step_train_ant as run
 
     return run(ctx)
 
@@ -172,7 +172,7 @@ def run_demo(out: Path, cfg: DemoConfig, log=print) -> tuple[Path, bool]:
         t0 = time.time()
         try:
             res = step(ctx)
-        except Exception as e:  # report, then stop: later steps need this step's output
+        except Exception as e:  # noqa: BLE001  (any failure is reported, then the run stops: later steps need this one)
             traceback.print_exc(file=sys.stderr)
             res = StepResult(step.__name__, 0, f"FAILED: {type(e).__name__}: {e}", ok=False)
             ok = False

@@ -1,8 +1,8 @@
-"""Demo steps of the benchmark stage: score the training-free baselines, build the leaderboard."""
+"""Demo steps of the benchmark stage: score the training-free baselines, build the leaderboard, train AnT."""
 
 from __future__ import annotations
 
-from dataprep.demo.report import StepResult
+from linecorr.demo.report import StepResult
 
 
 def step_baselines(ctx) -> StepResult:

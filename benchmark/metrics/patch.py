@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.metrics import _validate as v
 from benchmark.metrics.registry import register
+from dataprep import checks as v
 from dataprep.errors import LinecorrError
 
 PATCH_BLOCKS = ("intra_a", "intra_b", "cross", "cross_ab", "cross_ba")

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmark.metrics import _validate as v
 from benchmark.metrics.registry import register
 from benchmark.metrics.segment import ant_accuracy, ant_mean_iou, ant_mean_iou_pixel
+from dataprep import checks as v
 from dataprep.errors import LinecorrError
 
 LabelPredictor = Callable[[int, np.ndarray], np.ndarray]

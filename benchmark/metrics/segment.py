@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.metrics import _validate as v
 from benchmark.metrics.registry import register
+from dataprep import checks as v
 from dataprep.errors import LinecorrError
 
 PBC_BACKGROUND_RGBA = (255, 255, 255, 0)  # BasicPBC's transparent background color (np_2_labelpng)

@@ -11,21 +11,20 @@ regions are both background are left out (matching paper to paper says nothing).
 Figures, pooled over all pairs (and per frame gap, and per split):
 
 * region precision / recall: the manga paper's Table 2 metric (purity > 0.8), computed by
-  ``benchmark.metrics.region.region_match_scores`` so that the labeller and the benchmark
-  share one definition; GT pairs = every part id present in both frames.
+  :func:`dataprep.overlap.region_match_scores`, which the benchmark's region metrics use too,
+  so the labeller and the benchmark share one definition; GT pairs = every part id present in
+  both frames.
 * segment accuracy: share of target regions (of frame B, background excluded) whose match
   carries the right GT id: the best-confidence source region's dominant id equals the target's,
   or, for a target whose part is absent from A, the target is unmatched.
 * pixel accuracy: the same weighted by the target regions' evaluated pixels.
 * coverage: share of target regions with a match; vote / chain / coarse: matches by each step,
   and the share of each step's matches whose two regions carry the same GT id.
-
-``benchmark`` is imported inside :func:`score_pair` only: dataprep never imports it at module
-level (DESIGN.md), and scoring needs it only when someone asks for a report.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections import defaultdict
@@ -35,9 +34,9 @@ import numpy as np
 
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset, Frame
+from dataprep.overlap import PURITY_THRESHOLD, dominant_regions, region_match_scores
 
 BACKGROUND = 1  # GT id of the background in the maps built here; parts are label + 2; 0 = not evaluated
-PURITY_THRESHOLD = 0.8
 
 
 def gt_id_map(frame: Frame, where: str = "") -> np.ndarray:
@@ -62,18 +61,15 @@ def gt_id_map(frame: Frame, where: str = "") -> np.ndarray:
 
 
 def dominant_ids(pred: np.ndarray, gt: np.ndarray) -> dict[int, tuple[int, float, int]]:
-    """``{predicted id: (dominant GT id, purity, evaluated pixels)}`` for predicted ids > 0 on evaluated pixels."""
-    ev = (gt > 0) & (pred > 0)
-    p, g = pred[ev].astype(np.int64), gt[ev]
-    if p.size == 0:
+    """``{predicted id: (dominant GT id, purity, evaluated pixels)}`` for predicted ids > 0 on evaluated pixels.
+
+    Args:
+        pred: ``(H, W) int`` predicted region map (0 = line).
+        gt: ``(H, W) int64`` GT id map from :func:`gt_id_map` (0 = not evaluated).
+    """
+    if not (gt > 0).any():  # nothing evaluated: no region has a dominant id (not an error here)
         return {}
-    ng = int(g.max()) + 1
-    codes, counts = np.unique(p * ng + g, return_counts=True)
-    pid, gid = codes // ng, codes % ng
-    order = np.lexsort((-counts, pid))
-    first = order[np.r_[True, np.diff(pid[order]) != 0]]
-    size = dict(zip(*np.unique(p, return_counts=True)))
-    return {int(pid[i]): (int(gid[i]), float(counts[i] / size[pid[i]]), int(size[pid[i]])) for i in first}
+    return dominant_regions(pred, gt)
 
 
 @dataclass
@@ -111,8 +107,6 @@ def score_pair(pred_a: np.ndarray, pred_b: np.ndarray, matches: list[tuple[int, 
         gt_a, gt_b: ``(H, W) int64`` GT id maps from :func:`gt_id_map`.
         gap: frame gap, for grouping.
     """
-    from benchmark.metrics.region import region_match_scores
-
     dom_a, dom_b = dominant_ids(pred_a, gt_a), dominant_ids(pred_b, gt_b)
     s = PairScore(gap)
     kept = [(a, b, c, how) for a, b, c, how in matches
@@ -191,7 +185,7 @@ class EvalReport:
     def to_json(self) -> dict:
         """The figures as JSON-able dicts; a ratio with nothing to count (NaN) becomes null."""
         def clean(d: dict) -> dict:
-            return {k: None if isinstance(v, float) and v != v else v for k, v in d.items()}
+            return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in d.items()}
 
         return {"overall": clean(self.overall), "by_gap": {str(k): clean(v) for k, v in sorted(self.by_gap.items())},
                 "by_split": {k: clean(v) for k, v in sorted(self.by_split.items())}}

@@ -43,7 +43,7 @@ def test_score_pair_by_hand():
 
 
 def test_precision_agrees_with_the_benchmark_metric():
-    from benchmark.metrics.region import region_match_scores
+    from dataprep.overlap import region_match_scores
 
     pairs = [(a, b) for a, b, _, _ in MATCHES[:4]]
     ref = region_match_scores(PRED_A, PRED_B, pairs, GT_A, GT_B, [(2, 2), (3, 3)])

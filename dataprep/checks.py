@@ -1,4 +1,5 @@
-"""Input checks shared by the metric modules: user mistakes become one-line LinecorrErrors."""
+"""Input checks of arrays a caller passes (label maps, id vectors, match edges): a mistake becomes a one-line
+LinecorrError. Shared by the metrics (benchmark/metrics) and the region overlap (dataprep/overlap.py)."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def time_stream(clip: list[np.ndarray], cfg: LabelConfig, gap: int = 1) -> float
     are labelled too (once each, shared by the pairs that cross them), which is what
     ``linecorr label --gaps 7`` costs.
     """
-    from dataprep.label.dataset import label_clip, sample_pairs
+    from dataprep.label.clip import label_clip, sample_pairs
 
     ids = [f"{i}" for i in range(len(clip))]
     pairs = sample_pairs(ids, (gap,))

@@ -76,7 +76,7 @@ def degrade_dataset(src: str | os.PathLike, out: str | os.PathLike, cfg: Degrade
         overwrite: replace ``out``.
     """
     from dataprep.config import config_dict
-    from dataprep.label.dataset import line_from_regions
+    from dataprep.label.clip import line_from_regions
 
     cfg = cfg or DegradeConfig()
     ds = Dataset.open(src)

@@ -2,7 +2,7 @@
 
 The driver reads each clip's frame files and ships their bytes with the task, so workers need no
 shared disk; a worker decodes them, runs the same streaming core as the local path
-(:func:`dataprep.label.dataset.label_clip`) and sends back PNG-encoded region maps and the pairs.
+(:func:`dataprep.label.clip.label_clip`) and sends back PNG-encoded region maps and the pairs.
 The driver writes them through the same :class:`DatasetWriter`: a clip is complete when its
 ``clip.json`` is written, so an interrupted run resumes clip by clip like the local backend.
 """
@@ -39,7 +39,7 @@ def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict, frames: l
     """Runs on a Ray worker: label one clip from its frames' bytes; returns events with encoded maps."""
     import numpy as np
 
-    from dataprep.label.dataset import label_clip, set_threads
+    from dataprep.label.clip import label_clip, set_threads
     from dataprep.label.lightglue import resolve_device
 
     cfg = LabelConfig(**cfg_dict)
@@ -80,7 +80,7 @@ def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
     from tqdm import tqdm
 
     from dataprep.config import config_dict
-    from dataprep.label.dataset import _finish, _write_frame, needed_frames, sample_pairs, to_pair
+    from dataprep.label.clip import finish_clip, needed_frames, sample_pairs, to_pair, write_frame
 
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, ignore_reinit_error=True,
@@ -118,11 +118,11 @@ def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
                         p = Path(tmp) / "seg.png"
                         p.write_bytes(ev[2])
                         seg = images.read_ids(p)
-                    _write_frame(w, job, ev[1], seg, cfg, src, size)
+                    write_frame(w, job, ev[1], seg, cfg, src, size)
                 else:
                     _, fa, fb, gap, res = ev
                     w.write_pair(to_pair(job.clip, fa, fb, gap, res, cfg))
-            _finish(w, job, used, src, size)
+            finish_clip(w, job, used, src, size)
             bar.update()
     finally:
         bar.close()

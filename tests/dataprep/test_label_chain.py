@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dataprep.label.chain import best_links, compose
+from dataprep.label.clip import chain_steps, label_clip, needed_frames
 from dataprep.label.config import LabelConfig
-from dataprep.label.dataset import chain_steps, label_clip, needed_frames
 from dataprep.label.pair import label_prepared, prepare_frame
 from dataprep.label.toy import ARM, figure, part_of_regions
 from dataprep.synthetic import closed_segments
@@ -118,21 +118,21 @@ def test_label_clip_chains_through_frames_it_does_not_write():
     events = list(label_clip(load, [("0", "3", 3)], cfg, "cpu", order))
     assert [e[1] for e in events if e[0] == "frame"] == ["0", "3"]  # frames in between are read, not written
     assert sorted(loads) == order and len(loads) == len(set(loads))  # each frame read once
-    res = [e for e in events if e[0] == "pair"][0][4]
+    res = next(e for e in events if e[0] == "pair")[4]
     assert res.stats["chain_matches"] > 0
-    plain = [e for e in label_clip(load, [("0", "3", 3)], cfg, "cpu") if e[0] == "pair"][0][4]
+    plain = next(e for e in label_clip(load, [("0", "3", 3)], cfg, "cpu") if e[0] == "pair")[4]
     assert plain.stats["chain_matches"] == 0  # no frame order given: no chain
 
 
 def test_cli_gap_2_chains_writes_only_pair_frames_and_ray_agrees(tmp_path, monkeypatch):
     import sys
 
+    from test_label_cli import FakeRay  # tests/dataprep is on sys.path (rootdir-relative test modules)
+
     from dataprep.cli import main
     from dataprep.format import Dataset
     from dataprep.format.validate import validate_dataset
     from dataprep.synthetic import ToyConfig, write_toy_dataset
-
-    from test_label_cli import FakeRay  # tests/dataprep is on sys.path (rootdir-relative test modules)
 
     toy = write_toy_dataset(tmp_path / "toy", clips=1, cfg=ToyConfig(size=96, frames=3))
     out = tmp_path / "auto"

@@ -111,7 +111,7 @@ def test_folder_of_jpeg_frames(tmp_path, capsys):
 
 
 def test_sample_pairs():
-    from dataprep.label.dataset import sample_pairs
+    from dataprep.label.clip import sample_pairs
 
     fr = [f"{i}" for i in range(6)]
     assert sample_pairs(fr, (1,)) == [(str(i), str(i + 1), 1) for i in range(5)]

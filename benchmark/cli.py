@@ -90,8 +90,14 @@ def register_score(sub, name: str) -> None:
         "  linecorr score --model patch-vit --checkpoint runs/vit_tiny/best.safetensors --dataset data/synth "
         "--out-dir results\n"
         "  linecorr score --method region-baselines --dataset data/synth --split test --out-dir results\n"
-        "  linecorr score preds.json --dataset data/synth --split test --out result.json", run_score)
+        "  linecorr score preds.json --dataset data/synth --split test --out result.json\n"
+        "  linecorr score --check results/standard/result_nearest-aligned.json", run_score)
     p.add_argument("predictions", nargs="?", help="predictions JSON (docs/BENCHMARK.md); omit with --method / --model")
+    p.add_argument("--check", nargs="+", metavar="RESULT",
+                   help="re-run committed results (files or folders) from the command each records and report "
+                        "any metric that drifted; exit 1 on drift (`make reproduce` checks results/)")
+    p.add_argument("--update", action="store_true",
+                   help="with --check: replace drifted results and their predictions by the re-run ones")
     p.add_argument("--method", help="run a method instead: nearest-aligned, hungarian-features, all-baselines; "
                                     "or a region baseline on raw line art (region/patch protocol): "
                                     "tb-nearest-aligned, tb-hungarian-features, region-baselines")
@@ -99,6 +105,8 @@ def register_score(sub, name: str) -> None:
                    help="run a trained model instead (needs --checkpoint); patch-vit is scored on the segment "
                         "protocol and on the region/patch protocol (result_<name>_regions.json)")
     p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
+    p.add_argument("--protocol", choices=["segments", "regions", "both"],
+                   help="for --model patch-vit: the segment protocol, the region/patch protocol or both (default both)")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--dataset", help="dataset folder (project format); or use --benchmark")
     p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
@@ -139,11 +147,14 @@ def run_score(args) -> int:
     from pathlib import Path
 
     from benchmark.predictions import load_predictions
+    from benchmark.reproduce import score_command
     from benchmark.score import PRIMARY, ScoreConfig, save_result, score
     from dataprep.config import load_config
     from dataprep.errors import LinecorrError
     from dataprep.format import Dataset
 
+    if args.check:
+        return _check(args)
     regions = _region_job(args)
     if regions:  # the region/patch protocol's settings extend the segment protocol's
         from benchmark.region_score import RegionScoreConfig
@@ -157,13 +168,17 @@ def run_score(args) -> int:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
         raise LinecorrError("--checkpoint goes with --model ant or --model patch-vit")
+    if args.protocol and args.model != "patch-vit":
+        raise LinecorrError("--protocol goes with --model patch-vit (the other methods have one protocol)")
     if regions == "baselines":
         return _score_region_baselines(args, ds, cfg)
     jobs = []
     if args.predictions:
         pred = load_predictions(args.predictions)
         out = Path(args.out or f"result_{pred.method['name']}.json")
-        jobs.append((pred, out))
+        jobs.append((pred, out, score_command([args.predictions], args)))
+    elif regions == "model" and args.protocol == "regions":
+        matchers = _model_matchers(args)
     else:
         from benchmark.predict import predict_split
 
@@ -172,25 +187,49 @@ def run_score(args) -> int:
         for n, matcher in matchers:
             pred = predict_split(matcher, ds, args.split, progress=lambda it, n=n: _bar(it, f"predict {n}"),
                                  track=args.track)
-            ppath = pred.save(out_dir / f"predictions_{n}.json")
+            ppath = pred.save(out_dir / f"predictions_{n}.json.gz")
             print(f"wrote {ppath}")
             jobs.append((load_predictions(ppath), Path(args.out) if args.out and len(matchers) == 1
-                         else out_dir / f"result_{n}.json"))
-    for pred, out in jobs:
+                         else out_dir / f"result_{n}.json", score_command(_method_args(args, n), args, _proto(args))))
+    for pred, out, command in jobs:
         result = score(pred, ds, args.split, cfg, progress=lambda it, p=pred: _bar(it, f"score {p.method['name']}"))
         result["benchmark"].update(_view_meta(ds, args))
+        result["provenance"]["command"] = command
         save_result(result, out)
         m = result["metrics"]
         print(f"{pred.method['name']}: {PRIMARY} = {100 * m.get(PRIMARY, float('nan')):.2f}%  "
               f"pbc/acc = {100 * m.get('pbc/acc', float('nan')):.2f}%  ({result['benchmark']['pairs']} pairs)")
         print(f"wrote {out}")
-    if regions == "model":
+    if regions == "model" and args.protocol != "segments":
         from benchmark.region_score import run_region_protocol
 
         for n, matcher in matchers:
-            run_region_protocol(matcher, ds, args.split, cfg, Path(args.out_dir) / f"result_{n}_regions.json",
-                                extra=_view_meta(ds, args))
+            out = Path(args.out) if args.out and args.protocol == "regions" else \
+                Path(args.out_dir) / f"result_{n}_regions.json"
+            run_region_protocol(matcher, ds, args.split, cfg, out, extra=_view_meta(ds, args),
+                                command=score_command(_method_args(args, n), args, _proto(args, "regions")))
     return 0
+
+
+def _method_args(args, name: str) -> list[str]:
+    """How one method of this run is named on a command line (one baseline of all-baselines)."""
+    if args.model:
+        return ["--model", args.model, "--checkpoint", args.checkpoint] + \
+            (["--device", args.device] if args.device != "cpu" else [])
+    return ["--method", name]
+
+
+def _proto(args, which: str = "segments") -> str | None:
+    """``--protocol`` to record: only patch-vit has two."""
+    return which if args.model == "patch-vit" else None
+
+
+def _check(args) -> int:
+    from benchmark.reproduce import check_results, report
+
+    checks = check_results(args.check, update=args.update, progress=lambda it: _bar(it, "check"))
+    print(report(checks, update=args.update))
+    return 0 if all(c.ok or (args.update and not c.error) for c in checks) else 1
 
 
 def _region_job(args) -> str:
@@ -209,11 +248,13 @@ def _score_region_baselines(args, ds, cfg) -> int:
 
     from benchmark.region_baselines import REGION_BASELINES, get_region_baseline
     from benchmark.region_score import run_region_protocol
+    from benchmark.reproduce import score_command
 
     names = list(REGION_BASELINES) if args.method == "region-baselines" else [args.method]
     for n in names:
         out = Path(args.out) if args.out and len(names) == 1 else Path(args.out_dir) / f"result_{n}_regions.json"
-        run_region_protocol(get_region_baseline(n), ds, args.split, cfg, out, extra=_view_meta(ds, args))
+        run_region_protocol(get_region_baseline(n), ds, args.split, cfg, out, extra=_view_meta(ds, args),
+                            command=score_command(["--method", n], args))
     return 0
 
 

@@ -18,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from benchmark.metrics import get_metric
+from benchmark.metrics import column_metric
 from benchmark.score import PRIMARY, RESULT_FORMAT
 from dataprep.errors import LinecorrError
 from dataprep.format.atomic import atomic_write_text
@@ -45,6 +45,11 @@ def load_results(paths: list[str | os.PathLike]) -> list[dict]:
             raise LinecorrError(f"malformed JSON ({e})", p) from None
         if not isinstance(r, dict) or r.get("format") != RESULT_FORMAT or "metrics" not in r:
             raise LinecorrError(f"not a linecorr result (format must be {RESULT_FORMAT!r}, with 'metrics')", p)
+        for k in r["metrics"]:  # an unknown metric is an error, never ranked by a guessed direction
+            try:
+                column_metric(k)
+            except LinecorrError as e:
+                raise LinecorrError(str(e), p) from None
         r["_path"] = str(p)
         out.append(r)
     if not out:
@@ -75,20 +80,17 @@ def _title(name: str, split: str, style: str, track: str) -> str:
 
 
 def _direction(name: str) -> bool | None:
-    """True if higher is better; None for target-valued metrics (cluster ratio)."""
-    base = name.split("@")[0]
-    try:
-        return get_metric(base).higher_is_better
-    except LinecorrError:
-        try:
-            return get_metric(base.replace("ant/", "ant/recursive10/")).higher_is_better
-        except LinecorrError:
-            return True
+    """True if higher is better; None for target-valued metrics (cluster ratio).
+
+    Raises:
+        LinecorrError: ``name`` is no registered metric (:func:`column_metric`).
+    """
+    return column_metric(name).higher_is_better
 
 
 def _best(rows: list[dict], col: str) -> float | None:
     vals = [r["metrics"].get(col) for r in rows if r["metrics"].get(col) is not None]
-    if not vals:
+    if not vals or not column_metric(col).ranked:
         return None
     d = _direction(col)
     if d is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Callable, Iterable
 
 from benchmark.inputs import DEFAULT_TRACK, check_track, visible_frame
 from benchmark.predictions import Predictions, required_pairs, scores_to_edges
@@ -11,13 +11,13 @@ from dataprep.format import Dataset
 from dataprep.format.schema import parse_pair_id
 
 
-def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, top_k: int = 3,
+def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None,
                   progress: Callable[[Iterable], Iterable] | None = None, track: str = DEFAULT_TRACK) -> Predictions:
     """Run ``matcher.match(frame_a, frame_b) -> (N_b, N_a) scores`` on every required pair.
 
     The matcher sees each frame as ``track`` allows (:func:`benchmark.inputs.visible_frame`: never
     labels; on the ``line`` track no color either). Frames are loaded once each (cached), so
-    consecutive pairs share their loads.
+    consecutive pairs share their loads. Each pair's S is kept as :func:`scores_to_edges` says.
     """
     check_track(track)
     load = lru_cache(maxsize=8)(lambda clip, frame: visible_frame(ds.load_frame(clip, frame), track))
@@ -27,7 +27,7 @@ def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None, 
     for pid in loop:
         clip, fa, fb = parse_pair_id(pid)
         a, b = load(clip, fa), load(clip, fb)
-        pairs[pid] = scores_to_edges(matcher.match(a, b), a.segments.ids, b.segments.ids, top_k=top_k)
+        pairs[pid] = scores_to_edges(matcher.match(a, b), a.segments.ids, b.segments.ids)
     meta = method or {"name": getattr(matcher, "name", type(matcher).__name__),
                       "description": (type(matcher).__doc__ or "").strip().splitlines()[0],
                       "params": getattr(getattr(matcher, "cfg", None), "__dict__", {})}

@@ -9,14 +9,18 @@ Documented in docs/BENCHMARK.md. A submission is one JSON file::
      "track": "line",
      "pairs": {"<clip>/<frame_a>__<frame_b>": [[a, b, score], ...], ...}}
 
-Each edge says target segment ``b`` of frame B takes its label from source segment ``a`` of
+The file may be gzip-compressed (``.json.gz``; what ``linecorr score`` writes). Each edge says
+target segment ``b`` of frame B takes its label from source segment ``a`` of
 frame A with ``score`` >= 0 (a probability, a similarity or 1). A target segment may list several
-sources (scores are summed per label, AnT eq. 3); a target with no edge is unmatched. ``track``
+sources (scores are summed per label, AnT eq. 3); a target with no edge is unmatched. Files our
+matchers write keep every entry of S down to :data:`REL_SCORE_FLOOR` of its row's best score
+(docs/BENCHMARK.md measures what that leaves out: nothing any metric sees). ``track``
 (optional, default ``line``) says what the method looked at (:mod:`benchmark.inputs`).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
@@ -28,7 +32,7 @@ import numpy as np
 
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset
-from dataprep.format.atomic import atomic_write_json
+from dataprep.format.atomic import atomic_write_bytes, atomic_write_json
 from dataprep.format.schema import pair_id, parse_pair_id
 
 FORMAT = "linecorr-predictions"
@@ -62,26 +66,48 @@ class Predictions:
                 "pairs": {k: [[int(a), int(b), _num(s)] for a, b, s in v.tolist()] for k, v in self.pairs.items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
-        atomic_write_json(path, self.to_json(), indent=None)
-        return Path(path)
+        """Write the file atomically; gzip-compressed when ``path`` ends in ``.gz`` (S makes files large)."""
+        path = Path(path)
+        if path.suffix == ".gz":
+            text = json.dumps(self.to_json(), separators=(",", ":"), allow_nan=False)
+            # mtime=0: the same predictions give the same bytes (files are committed and hashed).
+            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+        else:
+            atomic_write_json(path, self.to_json(), indent=None)
+        return path
 
 
 def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else round(float(x), 6)
+    # Six significant digits, not six decimals: a small but kept score must not round to 0.
+    return int(x) if float(x).is_integer() else float(f"{float(x):.6g}")
 
 
-def scores_to_edges(scores: np.ndarray, ids_a: np.ndarray, ids_b: np.ndarray, top_k: int = 3,
-                    min_score: float = 1e-4) -> np.ndarray:
-    """Sparse ``(K, 3)`` edges from a dense ``(N_b, N_a)`` score matrix (top-k per target row)."""
+#: A predictions file keeps entry ``S[b, a]`` when it is > 0 and at least this share of row ``b``'s
+#: best score. S whole is 15 MB of JSON for AnT on v1's test split (2,171 edges per pair) and
+#: several times that on v2; this floor keeps a third of the edges and, measured on every method on
+#: v1's test split, changes no metric, where 1e-3 moved one by 3e-4 and the top 3 sources per target
+#: by 1.2e-2 (benchmarks/bench_prediction_truncation.py, docs/BENCHMARK.md).
+REL_SCORE_FLOOR = 1e-4
+
+
+def scores_to_edges(scores: np.ndarray, ids_a: np.ndarray, ids_b: np.ndarray,
+                    rel_floor: float = REL_SCORE_FLOOR) -> np.ndarray:
+    """Sparse edges of a dense score matrix S: every positive entry >= ``rel_floor`` x its row's maximum.
+
+    Args:
+        scores: ``(N_b, N_a) float`` S, row = target segment of B, column = source segment of A.
+        ids_a: ``(N_a,) int`` segment ids of A (column order). ``ids_b``: ``(N_b,) int`` of B.
+        rel_floor: share of a row's best score below which an entry is left out (0 keeps all > 0).
+
+    Returns:
+        ``(K, 3) float64`` rows ``[a, b, score]``, row-major (target, then source) order.
+    """
     if scores.size == 0:
         return np.zeros((0, 3))
-    k = min(top_k, scores.shape[1])
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    rows = np.repeat(np.arange(scores.shape[0]), k)
-    cols = top.ravel()
-    s = scores[rows, cols]
-    keep = s >= min_score
-    return np.stack([ids_a[cols[keep]], ids_b[rows[keep]], s[keep]], 1).astype(np.float64)
+    s = np.asarray(scores, np.float64)
+    floor = s.max(axis=1, keepdims=True) * rel_floor
+    rows, cols = np.nonzero((s > 0) & (s >= floor))
+    return np.stack([ids_a[cols], ids_b[rows], s[rows, cols]], 1).astype(np.float64)
 
 
 def load_predictions(path: str | os.PathLike) -> Predictions:
@@ -90,6 +116,11 @@ def load_predictions(path: str | os.PathLike) -> Predictions:
     if not path.is_file():
         raise LinecorrError("predictions file is missing", path)
     raw = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise LinecorrError(f"not a readable gzip file ({e})", path) from None
     try:
         obj = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

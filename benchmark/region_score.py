@@ -34,6 +34,7 @@ import numpy as np
 
 from benchmark.metrics.patch import patch_metrics
 from benchmark.metrics.region import image_region_metrics, region_match_scores
+from benchmark.metrics.registry import column_metric
 from benchmark.models.vit.postprocess import PostprocessConfig
 from benchmark.models.vit.region_match import RegionMatchConfig
 from benchmark.score import RESULT_FORMAT, RESULT_VERSION, ScoreConfig, mean_rows, provenance
@@ -213,6 +214,8 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
     metrics = mean_rows(rows)
     metrics["region/precision@micro"] = totals["n_correct"] / totals["n_pure_pairs"] if totals["n_pure_pairs"] else float("nan")
     metrics["region/recall@micro"] = totals["n_recovered"] / totals["n_gt_pairs"] if totals["n_gt_pairs"] else float("nan")
+    for k in metrics:  # one naming scheme with the registry (benchmark.metrics.registry)
+        column_metric(k)
     name = getattr(predictor, "name", type(predictor).__name__)
     meta = method or {"name": f"{name} [regions]",
                       "description": (type(predictor).__doc__ or "").strip().splitlines()[0],
@@ -236,7 +239,7 @@ def score_regions(predictor: RegionPredictor, ds: Dataset, split: str, cfg: Regi
 
 
 def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConfig, out,
-                        extra: dict | None = None) -> dict:
+                        extra: dict | None = None, command: list[str] | None = None) -> dict:
     """Score ``predictor`` (:func:`score_regions`), save the result JSON to ``out``, print a summary.
 
     ``extra`` (e.g. the line style and pair gaps of a v2 track) is recorded in the result's benchmark.
@@ -252,6 +255,8 @@ def run_region_protocol(predictor, ds: Dataset, split: str, cfg: RegionScoreConf
                            progress=lambda it: tqdm(it, desc=f"regions {name}", file=sys.stderr, disable=None,
                                                     leave=False))
     result["benchmark"].update(extra or {})
+    if command:  # how to re-make this result (benchmark.reproduce)
+        result["provenance"]["command"] = command
     save_result(result, out)
     m = result["metrics"]
     pct = lambda k: f"{100 * m.get(k, float('nan')):.2f}"

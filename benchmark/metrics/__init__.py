@@ -1,4 +1,4 @@
-"""Correspondence metrics (issue 7, item 1): numpy only, each registered with its direction.
+"""Correspondence metrics: numpy only, each registered with its direction.
 
 - ``segment``: AnT accuracy / mean IoU and the PaintBucket-Character (BasicPBC) metrics of one
   target frame, on per-segment label ids.
@@ -47,7 +47,7 @@ from benchmark.metrics.region import (
     region_purity,
     region_recall,
 )
-from benchmark.metrics.registry import LEVELS, MetricSpec, get_metric, list_metrics, register
+from benchmark.metrics.registry import LEVELS, MetricSpec, column_metric, get_metric, list_metrics, register
 from benchmark.metrics.segment import (
     PBC_BACKGROUND,
     PBC_BACKGROUND_RGBA,
@@ -80,6 +80,7 @@ __all__ = [
     "average_precision",
     "best_f1",
     "class_iou",
+    "column_metric",
     "cluster_ratio",
     "edges_to_scores",
     "evaluate_propagation",

@@ -22,7 +22,7 @@ and is one of:
 Matches do not depend on the labels, so a matcher's steps can be computed once and reused for
 both variants. Edge lists from the data format convert with ``edges_to_scores``.
 
-The registered ``ant/recursive10/*`` and ``ant/nonrecursive10/*`` metrics score one clip (frame 0
+The registered ``ant/*@recursive10`` and ``ant/*@nonrecursive10`` metrics (the names results use) score one clip (frame 0
 as reference and up to 10 targets); ``evaluate_sequence`` cuts a longer sequence into such clips,
 each reseeded from GT (``propagation_clips``).
 """
@@ -274,7 +274,7 @@ def _register_protocol(recursive: bool) -> None:
 
     def _miou_pixel(gt_labels, steps: Steps, *, areas=None) -> float:
         if areas is None:
-            raise LinecorrError(f"ant/{tag}/miou_pixel needs per-frame segment areas")
+            raise LinecorrError(f"ant/miou_pixel@{tag} needs per-frame segment areas")
         return evaluate_propagation(gt_labels, steps, cfg, areas=areas).mean_iou_pixel
 
     for name, fn, what in (
@@ -283,7 +283,7 @@ def _register_protocol(recursive: bool) -> None:
         ("miou_pixel", _miou_pixel, "mean IoU over label classes (pixels)"),
     ):
         register(
-            f"ant/{tag}/{name}",
+            f"ant/{name}@{tag}",
             higher_is_better=True,
             level="sequence",
             description=f"AnT {what}, labels propagated over 10 frames {how}",

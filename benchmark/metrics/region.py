@@ -201,3 +201,14 @@ def region_metrics(pred_a, pred_b, pred_matches, gt_a, gt_b, gt_matches) -> dict
         "intra_b": image_region_metrics(pred_b, gt_b),
         "cross": {"region/precision": scores["precision"], "region/recall": scores["recall"]},
     }
+
+
+@register(
+    "region/matches",
+    higher_is_better=None,
+    level="count",
+    description="predicted region pairs per image pair (a count beside the scores, not ranked)",
+)
+def region_match_count(pred_a, pred_b, pred_matches, gt_a, gt_b, gt_matches) -> float:
+    """Number of predicted region pairs; arguments as ``region_match_scores``."""
+    return region_match_scores(pred_a, pred_b, pred_matches, gt_a, gt_b, gt_matches)["n_pred_pairs"]

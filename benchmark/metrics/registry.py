@@ -17,16 +17,30 @@ Call signatures by level (all arrays numpy):
 - ``"region"``: ``fn(pred_map, gt_map)``; two ``(H, W) int`` maps of one image, ``0`` = line.
 - ``"region_pair"``: ``fn(pred_a, pred_b, pred_matches, gt_a, gt_b, gt_matches)``; maps
   ``(H, W) int`` and match edge lists ``(K, 2) int`` of (region id in A, region id in B).
+- ``"count"``: not a score but a count a result reports beside its metrics (``region/matches``);
+  never ranked.
+
+**Result columns** use the same names. A column is a registered name, or a registered name
+qualified by the part of the protocol it was measured on: ``<name>@gap<N>`` (the pairs ``N``
+frames apart; unqualified segment metrics are on the consecutive pairs, BasicPBC's protocol),
+``<name>@micro`` (pooled over pairs instead of averaged), or a per-image block
+``<family>/<block>/<metric>`` of a registered ``<family>/<metric>`` (``region/intra_a/ari``).
+:func:`column_metric` resolves a column; an unknown one is an error, never ranked by a guess.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from dataprep.errors import LinecorrError
 
-LEVELS = ("segment", "sequence", "patch", "region", "region_pair")
+LEVELS = ("segment", "sequence", "patch", "region", "region_pair", "count")
+#: Qualifiers a result column may add after ``@`` (see the module docstring).
+QUALIFIER = re.compile(r"gap[1-9][0-9]*|micro|(non)?recursive[1-9][0-9]*")
+#: Per-image blocks a region column may insert between family and metric.
+IMAGE_BLOCKS = ("intra_a", "intra_b")
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,8 @@ class MetricSpec:
         level: One of ``LEVELS``; fixes the call signature (see the module docstring).
         description: One line for tables and ``--help``.
         target: The ideal value when ``higher_is_better`` is ``None``.
+        options: Scorer settings the function takes as keywords (e.g. ``("background_label",)``):
+            the scorer iterates the registry and passes each metric only the settings it names.
     """
 
     name: str
@@ -49,12 +65,20 @@ class MetricSpec:
     level: str
     description: str
     target: float | None = None
+    options: tuple[str, ...] = ()
 
     def __call__(self, *args, **kwargs) -> float:
         return self.fn(*args, **kwargs)
 
+    @property
+    def ranked(self) -> bool:
+        """Whether tables rank methods by this entry (counts are not ranked)."""
+        return self.level != "count"
+
     def better(self, a: float, b: float) -> bool:
         """Whether value ``a`` is strictly better than value ``b`` under this metric."""
+        if not self.ranked:
+            return False
         if self.higher_is_better is None:
             return abs(a - self.target) < abs(b - self.target)
         return a > b if self.higher_is_better else a < b
@@ -70,6 +94,7 @@ def register(
     level: str,
     description: str,
     target: float | None = None,
+    options: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Decorator adding a metric function to the registry; returns the function unchanged.
 
@@ -79,13 +104,13 @@ def register(
     # Programming errors (not user input), hence plain ValueError.
     if level not in LEVELS:
         raise ValueError(f"unknown metric level {level!r}; expected one of {LEVELS}")
-    if higher_is_better is None and target is None:
+    if higher_is_better is None and target is None and level != "count":
         raise ValueError(f"metric {name!r}: higher_is_better=None needs a target")
 
     def decorator(fn: Callable[..., float]) -> Callable[..., float]:
         if name in _REGISTRY and _REGISTRY[name].fn is not fn:
             raise ValueError(f"metric {name!r} is already registered")
-        _REGISTRY[name] = MetricSpec(name, fn, higher_is_better, level, description, target)
+        _REGISTRY[name] = MetricSpec(name, fn, higher_is_better, level, description, target, tuple(options))
         return fn
 
     return decorator
@@ -106,3 +131,28 @@ def get_metric(name: str) -> MetricSpec:
 def list_metrics(level: str | None = None) -> list[str]:
     """Sorted names of the registered metrics, optionally only those of one level."""
     return sorted(n for n, s in _REGISTRY.items() if level is None or s.level == level)
+
+
+def column_metric(column: str) -> MetricSpec:
+    """The registered metric a result column reports (its direction, description, level).
+
+    Args:
+        column: a key of a result's ``metrics``: a registered name, ``<name>@<qualifier>``
+            (:data:`QUALIFIER`) or a per-image block ``<family>/<block>/<metric>``.
+
+    Raises:
+        LinecorrError: the column names no registered metric (a typo, or a metric from a newer
+            version): tables must not rank by a guessed direction.
+    """
+    if column in _REGISTRY:
+        return _REGISTRY[column]
+    base, at, qual = column.partition("@")
+    if at and not QUALIFIER.fullmatch(qual):
+        raise LinecorrError(f"unknown metric column {column!r}: qualifier {qual!r} is not one of "
+                            "gap<N>, micro, recursive<N>, nonrecursive<N>")
+    parts = base.split("/")
+    if len(parts) == 3 and parts[1] in IMAGE_BLOCKS:
+        base = f"{parts[0]}/{parts[2]}"
+    if base in _REGISTRY:
+        return _REGISTRY[base]
+    raise LinecorrError(f"unknown metric column {column!r}; known metrics: {', '.join(sorted(_REGISTRY))}")

@@ -255,4 +255,5 @@ def _make_pbc(key: str):
 
 
 for _key, _desc in _PBC_DESCRIPTIONS.items():
-    register(_key, higher_is_better=True, level="segment", description=_desc)(_make_pbc(_key))
+    register(_key, higher_is_better=True, level="segment", description=_desc,
+             options=("background_label", "threshold"))(_make_pbc(_key))

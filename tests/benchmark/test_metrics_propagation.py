@@ -131,15 +131,15 @@ def test_evaluate_sequence_reseeds_each_clip_from_gt():
 
 def test_registered_protocol_metrics():
     expected = {
-        "ant/recursive10/accuracy": 2 / 6,
-        "ant/nonrecursive10/accuracy": 4 / 6,
-        "ant/recursive10/miou": 1 / 3,
-        "ant/nonrecursive10/miou": 5 / 9,
+        "ant/accuracy@recursive10": 2 / 6,
+        "ant/accuracy@nonrecursive10": 4 / 6,
+        "ant/miou@recursive10": 1 / 3,
+        "ant/miou@nonrecursive10": 5 / 9,
     }
     for name, value in expected.items():
         assert get_metric(name)(GT3, SWAP_THEN_IDENTITY) == pytest.approx(value)
     areas = [np.array([9, 9, 9]), np.array([1, 2, 3]), np.array([1, 2, 3])]
-    pixel = get_metric("ant/recursive10/miou_pixel")(GT3, SWAP_THEN_IDENTITY, areas=areas)
+    pixel = get_metric("ant/miou_pixel@recursive10")(GT3, SWAP_THEN_IDENTITY, areas=areas)
     assert pixel == pytest.approx(1 / 3)
 
 
@@ -156,7 +156,7 @@ def test_registered_protocol_metrics():
         lambda: transfer_labels([1, 2], np.ones((1, 3))),  # wrong score width
         lambda: edges_to_scores([(4, 1)], n_source=3, n_target=2),  # id beyond N
         lambda: propagate_labels(GT3, SWAP_THEN_IDENTITY, PropagationConfig(horizon=0)),
-        lambda: get_metric("ant/recursive10/miou_pixel")(GT3, SWAP_THEN_IDENTITY),  # needs areas
+        lambda: get_metric("ant/miou_pixel@recursive10")(GT3, SWAP_THEN_IDENTITY),  # needs areas
     ],
 )
 def test_user_errors_raise_linecorr_error(call):

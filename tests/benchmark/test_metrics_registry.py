@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import benchmark.metrics  # noqa: F401  (importing registers every metric)
-from benchmark.metrics import LEVELS, get_metric, list_metrics, register
+from benchmark.metrics import LEVELS, column_metric, get_metric, list_metrics, register
 from dataprep.errors import LinecorrError
 
 EXPECTED = {
@@ -20,7 +20,7 @@ EXPECTED = {
         "pbc/bmiou",
         "pbc/pix_bmiou",
     },
-    "sequence": {f"ant/{p}10/{m}" for p in ("recursive", "nonrecursive") for m in ("accuracy", "miou", "miou_pixel")},
+    "sequence": {f"ant/{m}@{p}10" for p in ("recursive", "nonrecursive") for m in ("accuracy", "miou", "miou_pixel")},
     "patch": {
         f"patch/{b}/{m}"
         for b in ("intra_a", "intra_b", "cross")
@@ -28,6 +28,7 @@ EXPECTED = {
     },
     "region": {"region/ari", "region/miou_p2g", "region/miou_g2p", "region/cluster_ratio"},
     "region_pair": {"region/precision", "region/recall"},
+    "count": {"region/matches"},
 }
 
 
@@ -44,6 +45,8 @@ def test_directions_are_recorded():
         assert spec.level in LEVELS and spec.description
         if name == "region/cluster_ratio":
             assert spec.higher_is_better is None and spec.target == 1.0
+        elif spec.level == "count":
+            assert not spec.ranked and not spec.better(2.0, 1.0)
         else:
             assert spec.higher_is_better is True
     cr = get_metric("region/cluster_ratio")
@@ -76,3 +79,16 @@ def test_lower_is_better_metric_can_be_registered_and_looked_up():
         from benchmark.metrics import registry
 
         del registry._REGISTRY["test/error_rate"]
+
+
+def test_result_columns_resolve_to_registered_metrics():
+    """Results and the registry use one naming scheme: qualifiers and blocks resolve, typos fail."""
+    assert column_metric("ant/accuracy@recursive10").level == "sequence"
+    assert column_metric("pbc/acc@gap3") is get_metric("pbc/acc")
+    assert column_metric("region/precision@micro") is get_metric("region/precision")
+    assert column_metric("region/intra_b/ari") is get_metric("region/ari")
+    assert column_metric("patch/intra_a/ap") is get_metric("patch/intra_a/ap")
+    assert column_metric("ant/accuracy@recursive5") is get_metric("ant/accuracy")  # another horizon
+    for bad in ("pbc/accuracy", "pbc/acc@pair", "pbc/acc@gap0", "region/intra_c/ari", "ant/accuracy@recursive"):
+        with pytest.raises(LinecorrError, match="unknown metric column"):
+            column_metric(bad)

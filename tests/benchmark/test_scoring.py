@@ -116,3 +116,65 @@ def test_score_cli_one_command_for_all_baselines(ds, tmp_path, capsys):
     (tmp_path / "broken.json").write_text("{}")
     assert main(["score", str(tmp_path / "broken.json"), "--dataset", str(ds.root)]) == 2
     assert "'format' must be" in capsys.readouterr().err
+
+
+def test_pbc_metrics_are_on_consecutive_pairs_and_other_gaps_named(tmp_path):
+    """BasicPBC's protocol is consecutive frames: ``pbc/*`` never mixes in pairs further apart."""
+    from dataprep.synthetic import ToyConfig, write_toy_dataset
+
+    ds = Dataset.open(write_toy_dataset(tmp_path / "toy", clips=3, cfg=ToyConfig(size=96, frames=4), gaps=(1, 2)))
+    gaps = set()
+    for pid in ds.pair_ids("test"):
+        clip, _, rest = pid.partition("/")
+        fa, _, fb = rest.partition("__")
+        frames = ds.clip(clip).frames
+        gaps.add(frames.index(fb) - frames.index(fa))
+    assert 1 in gaps and len(gaps) > 1, gaps  # the toy set has pairs further apart to tell apart
+    good, bad = _oracle(ds, "test"), _oracle(ds, "test", wrong=True)
+    # Right on consecutive pairs, wrong on every other pair.
+    mixed = {pid: (good.pairs[pid] if pid in ds.pair_ids("test") and _gap(ds, pid) == 1 else bad.pairs[pid])
+             for pid in good.pairs}
+    m = score(Predictions({"name": "mixed"}, "test", mixed), ds, "test")["metrics"]
+    assert m["pbc/acc"] > 0.97
+    for g in gaps - {1}:
+        assert m[f"pbc/acc@gap{g}"] < 0.3 and f"ant/miou@gap{g}" in m
+    assert not any(k.endswith("@pair") for k in m)
+
+
+def _gap(ds, pid: str) -> int:
+    clip, _, rest = pid.partition("/")
+    fa, _, fb = rest.partition("__")
+    frames = ds.clip(clip).frames
+    return frames.index(fb) - frames.index(fa)
+
+
+def test_predictions_keep_s_down_to_the_floor():
+    from benchmark.predictions import REL_SCORE_FLOOR, scores_to_edges
+
+    s = np.array([[1.0, 0.5, 2 * REL_SCORE_FLOOR, REL_SCORE_FLOOR / 2, 0.0],
+                  [0.0, 0.0, 0.0, 0.0, 0.0],
+                  [1e-6, 3e-7, 0.0, 0.0, 1e-6]])
+    e = scores_to_edges(s, np.arange(1, 6), np.array([7, 8, 9]))
+    assert e[:, :2].astype(int).tolist() == [[1, 7], [2, 7], [3, 7], [1, 9], [2, 9], [5, 9]]
+    # Small scores survive the file's rounding (significant digits, not decimals).
+    pred = Predictions({"name": "m"}, "test", {"c/0__1": e})
+    assert min(x[2] for x in pred.to_json()["pairs"]["c/0__1"]) == pytest.approx(3e-7)
+
+
+def test_leaderboard_refuses_an_unknown_metric(ds, tmp_path):
+    r = score(_oracle(ds, "test"), ds, "test")
+    r["metrics"]["pbc/accuracy"] = 0.5
+    save_result(r, tmp_path / "result_x.json")
+    with pytest.raises(LinecorrError, match="result_x.json: unknown metric column .pbc/accuracy."):
+        build_leaderboard([tmp_path / "result_x.json"], tmp_path / "lb")
+
+
+def test_predictions_round_trip_gzip_and_a_corrupt_gzip_is_one_line(ds, tmp_path):
+    pred = _oracle(ds, "test")
+    path = pred.save(tmp_path / "p.json.gz")
+    back = load_predictions(path)
+    assert set(back.pairs) == set(pred.pairs) and all(np.array_equal(back.pairs[k], v) for k, v in pred.pairs.items())
+    assert pred.save(tmp_path / "q.json.gz").read_bytes() == path.read_bytes()  # same predictions, same bytes
+    (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(LinecorrError, match="bad.json.gz: not a readable gzip file"):
+        load_predictions(tmp_path / "bad.json.gz")

@@ -1,0 +1,58 @@
+"""`linecorr score --check`: committed results are re-run from the command they record."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from dataprep.cli import main
+
+
+def _score(toy_dataset, out, *extra) -> None:
+    assert main(["score", "--method", "nearest-aligned", "--dataset", str(toy_dataset), "--out-dir", str(out),
+                 *extra]) == 0
+
+
+def test_a_result_records_its_command_and_reproduces(toy_dataset, tmp_path, capsys):
+    _score(toy_dataset, tmp_path)
+    result = tmp_path / "result_nearest-aligned.json"
+    cmd = json.loads(result.read_text())["provenance"]["command"]
+    assert cmd[:2] == ["--method", "nearest-aligned"] and "--dataset" in cmd and "--split" in cmd
+    capsys.readouterr()
+    assert main(["score", "--check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"same   {result}" in out and "1 of 1 results reproduce" in out
+
+
+def test_drift_is_reported_and_update_recommits(toy_dataset, tmp_path, capsys):
+    _score(toy_dataset, tmp_path)
+    result = tmp_path / "result_nearest-aligned.json"
+    r = json.loads(result.read_text())
+    true_acc = r["metrics"]["pbc/acc"]
+    r["metrics"]["pbc/acc"] = true_acc - 0.05  # what a change in the method would do
+    result.write_text(json.dumps(r))
+    pred = tmp_path / "predictions_nearest-aligned.json.gz"
+    stale = tmp_path / "predictions_nearest-aligned.json"  # an older uncompressed file: replaced, removed
+    stale.write_bytes(gzip.decompress(pred.read_bytes()).replace(b'"nearest-aligned"', b'"stale"', 1))
+    pred.write_bytes(gzip.compress(stale.read_bytes()))
+    capsys.readouterr()
+    assert main(["score", "--check", str(result)]) == 1
+    out = capsys.readouterr().out
+    assert "DRIFT" in out and "pbc/acc:" in out and "0 of 1 results reproduce" in out
+    assert main(["score", "--check", str(result), "--update"]) == 0
+    assert json.loads(result.read_text())["metrics"]["pbc/acc"] == true_acc
+    assert b'"stale"' not in gzip.decompress(pred.read_bytes())  # predictions re-committed with the result
+    assert not stale.exists()
+    assert main(["score", "--check", str(result)]) == 0
+
+
+def test_a_result_that_cannot_be_rerun_fails_the_check(toy_dataset, tmp_path, capsys):
+    _score(toy_dataset, tmp_path)
+    result = tmp_path / "result_nearest-aligned.json"
+    r = json.loads(result.read_text())
+    del r["provenance"]["command"]
+    r["method"]["name"] = "someone-elses-model"
+    result.write_text(json.dumps(r))
+    capsys.readouterr()
+    assert main(["score", "--check", str(result)]) == 1
+    assert "FAIL" in capsys.readouterr().out

@@ -7,6 +7,7 @@ into ``<out>.partial`` and renames it to ``<out>`` only when every clip is writt
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -14,7 +15,6 @@ import shutil
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from dataprep.errors import FormatError, LinecorrError
+from dataprep.fanout import process_map
 from dataprep.format import images
 from dataprep.format.atomic import replace_dir
 from dataprep.format.dataset import read_json
@@ -162,12 +163,7 @@ def run_import(writer: DatasetWriter, jobs: list[ClipJob], convert: Callable[[Da
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit="clip", file=sys.stderr,
                disable=None)
     try:
-        if workers <= 1 or len(todo) <= 1:
-            for job in todo:
-                convert(writer, job, cfg)
-                bar.update()
-        else:
-            _run_pool(writer, todo, convert, cfg, workers, bar)
+        process_map(functools.partial(_convert, convert, writer, cfg), todo, workers, on_done=bar.update)
     finally:
         bar.close()
     splits: dict[str, list[str]] = {}
@@ -196,17 +192,10 @@ def import_dataset(root: str | os.PathLike, out: str | os.PathLike, cfg: Any, jo
     return run_import(writer, jobs, convert, cfg, workers=workers, desc=f"import {kind}")
 
 
-def _run_pool(writer, todo, convert, cfg, workers, bar) -> None:
-    ex = ProcessPoolExecutor(max_workers=workers)
-    try:
-        pending = {ex.submit(convert, writer, job, cfg) for job in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for f in done:
-                f.result()  # re-raises a worker's error (LinecorrError pickles with its message)
-                bar.update()
-    finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+def _convert(convert: Callable[[DatasetWriter, ClipJob, Any], None], writer: DatasetWriter, cfg: Any,
+             job: ClipJob) -> None:
+    """``convert(writer, job, cfg)`` with the job last, as :func:`process_map` calls it."""
+    convert(writer, job, cfg)
 
 
 # ---------------------------------------------------------------------------------------------

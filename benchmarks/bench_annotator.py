@@ -46,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from annotator.workspace import Workspace
 from dataprep.format import ClipInfo, DatasetWriter, make_producer
 from dataprep.pairs import label_pair
-from dataprep.synthetic import ToyConfig, lines_from_ids, make_toy_clip
+from dataprep.segment.labelops import boundary_lines
+from dataprep.synthetic import ToyConfig, make_toy_clip
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -69,7 +70,7 @@ def dense_dataset(out: Path, size: int, cuts: int = 40, frames: int = 2, seed: i
         for k, (x0, y0, x1, y1) in enumerate(lines):
             side = (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0) > 0
             cell = cell * 2 % 1000003 + side
-        ink = (fr.line < 128) | lines_from_ids(cell)
+        ink = (fr.line < 128) | boundary_lines(cell)
         _, seg = cv2.connectedComponents((~ink).astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
         # pixel label = (part, cell), numbered compactly; -1 on the background and the lines
         lab = np.where((fr.labels > 0) & ~ink, fr.labels.astype(np.int64) * 1000003 + cell, -1)

@@ -2,7 +2,7 @@
 
 The patch-ViT paper's case for learned regions is line art whose strokes do not close, where
 filling leaks. This script measures that case on a rendered dataset: each frame's line art is
-broken by random gaps (``dataprep.segment.synthetic.cut_gaps``: one gap per ``--every`` line
+broken by random gaps (``dataprep.synthetic.line_art.cut_gaps``: one gap per ``--every`` line
 pixels, widths 1..max px, at least 8 px apart), segmented by trapped-ball with several ball radii,
 and scored against the frame's segments with the region-level metrics of the raw-line track
 (``benchmark.metrics.region``: ARI, mIoU P->G / G->P, cluster ratio; the same functions
@@ -48,7 +48,7 @@ def run(dataset: str, split: str, n_frames: int, max_gaps: list[int], radii: lis
     from dataprep.format import Dataset
     from dataprep.segment import segment_trapped_ball
     from dataprep.segment.config import TrappedBallConfig
-    from dataprep.segment.synthetic import cut_gaps
+    from dataprep.synthetic.line_art import cut_gaps
 
     ds = Dataset.open(dataset)
     frames = [ds.load_frame(c, f) for c, f in frames_of(ds, split, n_frames)]

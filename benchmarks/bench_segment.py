@@ -54,7 +54,7 @@ from dataprep.segment import (
     segment_colored,
     segment_trapped_ball,
 )
-from dataprep.segment import synthetic as syn
+from dataprep.synthetic import line_art as syn
 
 # ---------------------------------------------------------------------------------------------
 # Reference: the usual Python trapped-ball (LineFiller style), written the straightforward way.

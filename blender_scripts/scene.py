@@ -1,4 +1,4 @@
-"""Scene and render settings (the measured recipe of shared/DESIGN.md), and the raw-output nodes.
+"""Scene and render settings (the measured recipe in docs/ARCHITECTURE.md, "bpy"), and the raw-output nodes.
 
 Cycles on CPU needs no OpenGL. Every shader is an emission, so ``max_bounces = 0`` and 16 samples
 only anti-alias the edges; the IndexOB pass is never filtered, so the part ids come out

@@ -32,7 +32,8 @@ from dataprep.errors import LinecorrError
 from dataprep.format.schema import ClipInfo
 from dataprep.format.segtable import majority_labels
 from dataprep.pairs import frame_pairs, label_pair
-from dataprep.synthetic import closed_segments
+from dataprep.segment.closed_lines import connected_segments
+from dataprep.segment.labelops import boundary_lines
 
 
 @dataclass
@@ -45,13 +46,6 @@ class FrameLayers:
     labels: np.ndarray  # int32 part id, 0 = line, -1 = background
     color_labels: dict[int, int]  # segment id -> color label (background segments absent)
     parts: np.ndarray | None = None  # int32 exact part id (-1 = background), with part maps on
-
-
-def id_lines(key: np.ndarray, width: int = 1) -> np.ndarray:
-    """``(H, W) bool`` ink where ``key`` changes to the right or below; dilated to ``width`` px."""
-    from dataprep.synthetic import lines_from_ids
-
-    return lines_from_ids(key, width)
 
 
 def convert_frame(ids: np.ndarray, color: np.ndarray, part_color: dict[int, int], tone: np.ndarray | None = None,
@@ -75,8 +69,8 @@ def convert_frame(ids: np.ndarray, color: np.ndarray, part_color: dict[int, int]
     if style == "exact" and not part_maps:
         # Format 1.0 output, byte for byte what the v1 benchmark was rendered with.
         key = ids if tone is None else ids * 4 + tone.astype(np.int32)
-        ink = id_lines(key, line_width)
-        seg = closed_segments(ink)
+        ink = boundary_lines(key, line_width)
+        seg = connected_segments(ink)
         labels = np.where(ink, 0, np.where(ids == 0, -1, ids)).astype(np.int32)
         # Lines are drawn at every id change, so each segment holds exactly one id: read it anywhere.
         sids, first = np.unique(seg.ravel(), return_index=True)

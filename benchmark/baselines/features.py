@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from dataprep.format import Frame
+from dataprep.label.regions import shape_moments
 
 
 @dataclass
@@ -107,12 +108,7 @@ def segment_features(f: Frame) -> dict[str, np.ndarray]:
     else:
         rgb = np.full((n, 1, 3), 255, np.uint8)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).reshape(n, 3).astype(np.float64)
-    hu = np.zeros((n, 7))
-    for i, (sid, (x, y, w, h)) in enumerate(zip(t.ids, t.bbox)):
-        crop = (f.seg[y:y + h, x:x + w] == sid).astype(np.uint8)
-        m = cv2.HuMoments(cv2.moments(crop, binaryImage=True)).ravel()
-        hu[i] = -np.sign(m) * np.log10(np.abs(m) + 1e-30)
-    hu = np.clip(hu, -30, 30)
+    hu, _ = shape_moments(f.seg, t.ids, t.bbox)
     aspect = np.log(np.maximum(t.bbox[:, 2], 1) / np.maximum(t.bbox[:, 3], 1))
     return {"centroid": t.centroid.astype(np.float64), "log_area": np.log(np.maximum(t.area, 1)),
             "aspect": aspect, "lab": lab, "hu": hu}

@@ -166,9 +166,9 @@ def to_pair(clip: str, fa: str, fb: str, gap: int, res: PairLabels, cfg: LabelCo
 
 def line_from_regions(seg: np.ndarray) -> np.ndarray:
     """``(H, W) uint8`` closed line image of a region map: its line pixels and region boundaries."""
-    from dataprep.segment.line_extract import boundary_ink
+    from dataprep.segment.labelops import boundary_lines
 
-    return np.where((seg == 0) | boundary_ink(seg, 1), 0, 255).astype(np.uint8)
+    return np.where((seg == 0) | boundary_lines(seg), 0, 255).astype(np.uint8)
 
 
 def _frame_loader(job: ClipJob, cfg: LabelConfig) -> Callable[[str], FrameData]:

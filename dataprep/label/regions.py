@@ -81,16 +81,10 @@ def region_stats(seg: np.ndarray, rgb: np.ndarray, lab_image: np.ndarray | None 
     mean_lab = (mean_lab / np.maximum(area, 1)[:, None]).astype(np.float32)
     objs = ndi.find_objects(seg)
     bbox = np.zeros((ids.size, 4), np.int64)
-    hu = np.zeros((ids.size, 7))
-    mu = np.zeros((ids.size, 3))
     for i, sid in enumerate(ids.tolist()):
         sl = objs[sid - 1]
         bbox[i] = (sl[1].start, sl[0].start, sl[1].stop - sl[1].start, sl[0].stop - sl[0].start)
-        mo = cv2.moments((seg[sl] == sid).view(np.uint8), binaryImage=True)
-        mu[i] = (mo["mu20"], mo["mu02"], mo["mu11"])
-        m = cv2.HuMoments(mo).ravel()
-        hu[i] = -np.sign(m) * np.log10(np.abs(m) + 1e-30)
-    hu = np.clip(hu, -30, 30)
+    hu, mu = shape_moments(seg, ids, bbox)
     angle = 0.5 * np.arctan2(2 * mu[:, 2], mu[:, 0] - mu[:, 1])
     spread = np.sqrt(((mu[:, 0] - mu[:, 1]) / 2) ** 2 + mu[:, 2] ** 2)
     mean = (mu[:, 0] + mu[:, 1]) / 2
@@ -99,6 +93,31 @@ def region_stats(seg: np.ndarray, rgb: np.ndarray, lab_image: np.ndarray | None 
     border = border[border > 0]
     background = int(row_of[border[np.argmax(area_all[border])]]) if border.size else -1
     return Regions(ids, row_of, area, centroid, mean_lab, bbox, hu, angle, np.minimum(elongation, 1e3), background)
+
+
+def shape_moments(seg: np.ndarray, ids: np.ndarray, bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shape moments of each region, computed by OpenCV on the region's bounding-box crop.
+
+    Used by the labeller's coarse matcher and the benchmark's hand-crafted baselines alike.
+
+    Args:
+        seg: ``(H, W)`` int label map.
+        ids: ``(N,)`` region ids.
+        bbox: ``(N, 4)`` int ``[x, y, w, h]`` of each region.
+
+    Returns:
+        ``(hu, mu)``: ``(N, 7) float64`` log-scaled Hu moments ``-sign(m) log10 |m|`` clipped to
+        [-30, 30] (a scale- and rotation-invariant shape code; the log tames their range of many
+        orders of magnitude), and ``(N, 3) float64`` central second moments ``mu20, mu02, mu11``.
+    """
+    hu = np.zeros((len(ids), 7))
+    mu = np.zeros((len(ids), 3))
+    for i, (sid, (x, y, w, h)) in enumerate(zip(np.asarray(ids).tolist(), np.asarray(bbox).tolist())):
+        mo = cv2.moments((seg[y:y + h, x:x + w] == sid).view(np.uint8), binaryImage=True)
+        mu[i] = (mo["mu20"], mo["mu02"], mo["mu11"])
+        m = cv2.HuMoments(mo).ravel()
+        hu[i] = -np.sign(m) * np.log10(np.abs(m) + 1e-30)
+    return np.clip(hu, -30, 30), mu
 
 
 def adjacency(seg: np.ndarray, regions: Regions, reach: int = 3) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from dataprep.errors import LinecorrError
 from dataprep.linestyle.config import STYLES, CleanStyle, LineStyleConfig, RoughStyle
 from dataprep.linestyle.raster import Stroke, closed_lines, draw_strokes, smooth_noise
 from dataprep.linestyle.trace import boundary_runs
-from dataprep.synthetic import lines_from_ids
+from dataprep.segment.labelops import boundary_lines
 
 #: Boundary kinds of the clean style (codes of :func:`dataprep.linestyle.raster.closed_lines`).
 SILHOUETTE, INTERIOR, HIGHLIGHT, SHADOW = 1, 2, 3, 4
@@ -89,7 +89,7 @@ def draw_frame(style: str, ids: np.ndarray, render: np.ndarray, tone: np.ndarray
     c_tone = None if tone is None else tone[sl]
     if style == "exact":
         key = c_ids if c_tone is None else c_ids * 4 + c_tone.astype(np.int32)
-        ink = lines_from_ids(key).astype(np.float32)
+        ink = boundary_lines(key).astype(np.float32)
         line, black = np.where(ink > 0, 0, 255).astype(np.uint8), ink
     elif style == "clean":
         line, ink, black = _clean(c_ids, c_tone, cfg.clean, pen, scale, rng)
@@ -139,7 +139,7 @@ def _clean(ids, tone, c: CleanStyle, pen: ClipPen, scale: float, rng):
     if with_tone:
         # Colored lines end at the black ones (as in PBC): the exact part boundary is always black, so
         # the black lines alone close every part and the colored ones only split a part into tones.
-        pb = lines_from_ids(ids)
+        pb = boundary_lines(ids)
         cov[HIGHLIGHT - 1][pb] = 0.0
         cov[SHADOW - 1][pb] = 0.0
         cov[INTERIOR - 1][pb] = 1.0 - cov[SILHOUETTE - 1][pb]
@@ -292,7 +292,7 @@ def flat_paint(ids: np.ndarray, render: np.ndarray, tone: np.ndarray | None) -> 
     key = ids * 4 + (tone.astype(np.int32) if tone is not None else 0)
     vals, inv = np.unique(key, return_inverse=True)
     inv = inv.reshape(key.shape)
-    inner = ~cv2.dilate(lines_from_ids(key, 1).view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    inner = ~cv2.dilate(boundary_lines(key, 1).view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     flat = np.full(render.shape, 255, np.uint8)
     for ch in range(3):
         num = np.bincount(inv[inner], weights=render[..., ch][inner].astype(np.float64), minlength=vals.size)

@@ -18,7 +18,6 @@ from dataprep.segment.closed_lines import connected_segments
 from dataprep.segment.ink import InkMasks
 from dataprep.segment.postprocess import finish_line_segments
 from dataprep.segment.trapped_ball import merge_necks, trapped_ball_fill
-from dataprep.synthetic import closed_segments
 
 #: Styles whose lines close every region (segments = components of the paper).
 CLOSED_STYLES = ("exact", "clean")
@@ -31,7 +30,7 @@ def drawing_segments(drawing: Drawing, cfg: LineStyleConfig) -> np.ndarray:
     truth must not move when the toolkit's reading of user images (paper levels, thresholds) is tuned.
     """
     if drawing.style == "exact":
-        return closed_segments(drawing.ink > 0)
+        return connected_segments(drawing.ink > 0)
     ink = drawing.ink >= 0.5
     if drawing.style in CLOSED_STYLES:
         masks = InkMasks(ink, drawing.shading & ink)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from dataprep.synthetic import lines_from_ids
+from dataprep.segment.labelops import boundary_lines
 
 
 def smooth_noise(shape: tuple[int, int], scale: float, rng: np.random.Generator) -> np.ndarray:
@@ -41,7 +41,7 @@ def boundary_kinds(key: np.ndarray, classify) -> tuple[np.ndarray, np.ndarray]:
         ``(ink, kind)``: ``(H, W) bool`` pixels whose right or lower neighbour differs, and
         ``(H, W) int8`` kind code there (0 elsewhere).
     """
-    ink = lines_from_ids(key)
+    ink = boundary_lines(key)
     ys, xs = np.nonzero(ink)
     own = key[ys, xs].astype(np.int64)
     right = key[ys, np.minimum(xs + 1, key.shape[1] - 1)].astype(np.int64)

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
+from dataprep.segment.labelops import boundary_lines
 from dataprep.segment.trapped_ball import line_endpoints
-from dataprep.synthetic import lines_from_ids
 
 
 def stroke_stats(darkness: np.ndarray, ids: np.ndarray | None = None, reach: int = 2) -> dict[str, float]:
@@ -46,7 +46,7 @@ def stroke_stats(darkness: np.ndarray, ids: np.ndarray | None = None, reach: int
     out["centre_line_px"] = float(n_skel)
     out["open_ends_per_kpx"] = float(line_endpoints(ink).sum() * 1000.0 / max(1, n_skel))
     if ids is not None:
-        bnd = lines_from_ids(np.asarray(ids).astype(np.int64))
+        bnd = boundary_lines(np.asarray(ids).astype(np.int64))
         near = cv2.dilate(ink.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
         out["boundary_drawn"] = float((bnd & near).sum() / max(1, bnd.sum()))
     return out

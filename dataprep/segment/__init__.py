@@ -1,4 +1,4 @@
-"""Segmentation: line art or coloured frames -> (H, W) int32 segment label maps (issue 4).
+"""Segmentation: line art or coloured frames -> (H, W) int32 segment label maps.
 
 Conventions: 0 = line pixels (when kept as the line class), segments 1..N numbered contiguously in
 raster order of their first pixel. Line images are (H, W) uint8 gray (0 = ink; white or grey

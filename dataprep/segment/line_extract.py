@@ -21,29 +21,7 @@ from skimage.morphology import skeletonize
 from dataprep.errors import LinecorrError
 from dataprep.segment.color_cluster import as_rgb, detect_line_pixels, segment_colored
 from dataprep.segment.config import LineExtractConfig
-
-
-def boundary_ink(labels: np.ndarray, width: int = 1) -> np.ndarray:
-    """Pixels on segment boundaries.
-
-    Args:
-        labels: (H, W) int label map (a full partition, no line class).
-        width: 1 marks the pixel whose right or lower neighbour differs; 2 marks both pixels.
-
-    Returns:
-        (H, W) bool ink mask that 4-separates all segments.
-    """
-    if width not in (1, 2):
-        raise LinecorrError(f"line_width must be 1 or 2, got {width}")
-    right = labels[:, :-1] != labels[:, 1:]
-    down = labels[:-1, :] != labels[1:, :]
-    ink = np.zeros(labels.shape, bool)
-    ink[:, :-1] |= right
-    ink[:-1, :] |= down
-    if width == 2:
-        ink[:, 1:] |= right
-        ink[1:, :] |= down
-    return ink
+from dataprep.segment.labelops import boundary_lines
 
 
 def extract_lines(image: np.ndarray, config: LineExtractConfig | None = None) -> np.ndarray:
@@ -60,7 +38,9 @@ def extract_lines(image: np.ndarray, config: LineExtractConfig | None = None) ->
     cfg = config or LineExtractConfig()
     seg_cfg = dataclasses.replace(cfg, keep_lines=False)
     labels = segment_colored(image, seg_cfg)
-    ink = boundary_ink(labels, cfg.line_width)
+    if cfg.line_width not in (1, 2):
+        raise LinecorrError(f"line_width must be 1 or 2, got {cfg.line_width}")
+    ink = boundary_lines(labels, both_sides=cfg.line_width == 2)  # 2: both pixels of each boundary
     if cfg.keep_strokes and cfg.detect_lines:
         lines = detect_line_pixels(as_rgb(image), cfg.line_contrast, cfg.line_min_contrast, cfg.line_max_width)
         strokes = skeletonize(lines)

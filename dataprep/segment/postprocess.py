@@ -1,6 +1,6 @@
 """Post-processing shared by the segmenters: shading-line folding, small-segment merging, line pixels.
 
-Small-segment merging rule (the one documented for issue 4):
+Small-segment merging rule:
 
 * A segment is *small* when its area is below `min_area` px (or when the caller flags it as thin,
   e.g. a 1-2 px colour fringe along an anti-aliased edge).

@@ -23,9 +23,9 @@ from benchmark.train.config import tiny
 from dataprep.cli import main
 from dataprep.errors import LinecorrError
 from dataprep.format.images import encode_png, read_color, to_gray
-from dataprep.segment.labelops import fill_from_neighbours
-from dataprep.segment.synthetic import distinct_palette, render_gray
-from dataprep.synthetic import ToyConfig, lines_from_ids, make_toy_clip
+from dataprep.segment.labelops import boundary_lines, fill_from_neighbours
+from dataprep.synthetic import ToyConfig, make_toy_clip
+from dataprep.synthetic.line_art import distinct_palette, render_gray
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def rendered_toy(seed: int, size: int = 384):
     toy = make_toy_clip(ToyConfig(size=size, frames=1, seed=seed))[0][0]
     ids = fill_from_neighbours(np.maximum(toy.labels, 0), toy.labels == 0)  # the part under each line pixel
     ids[toy.labels < 0] = -1
-    ink = lines_from_ids(ids, 2)
+    ink = boundary_lines(ids, 2)
     gray = render_gray(ink, antialias=True, seed=seed)
     pal = distinct_palette(int(ids.max()) + 2, seed)
     fill = np.full(ids.shape + (3,), 255, np.uint8)

@@ -14,9 +14,10 @@ import pytest
 from blender_scripts.config import RenderConfig, check_config
 from blender_scripts.job import run_render
 from blender_scripts.plan import SequenceSpec, assign_splits, plan_sequences
-from blender_scripts.to_format import convert_frame, id_lines, write_clip
+from blender_scripts.to_format import convert_frame, write_clip
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset, DatasetWriter, make_producer
+from dataprep.segment.labelops import boundary_lines
 
 
 def _ids():
@@ -30,7 +31,7 @@ def _ids():
 
 def test_lines_are_exact_id_changes():
     ids = _ids()
-    ink = id_lines(ids)
+    ink = boundary_lines(ids)
     # a pixel is ink iff its right or lower neighbour has another id
     for y in range(8):
         for x in range(8):
@@ -42,7 +43,7 @@ def test_convert_frame_layers():
     ids = _ids()
     color = np.full((8, 8, 3), 200, np.uint8)
     fr = convert_frame(ids, color, {5: 0, 7: 2, 8: 2})
-    ink = id_lines(ids)
+    ink = boundary_lines(ids)
     assert np.array_equal(fr.line == 0, ink) and np.all(fr.color[ink] == 0)
     assert np.all(fr.color[~ink][:, 0] >= 200)  # kept, or paper white (255) far from every part
     assert tuple(fr.color[0, 7]) == (255, 255, 255) and tuple(fr.color[2, 2]) == (200, 200, 200)
@@ -69,7 +70,7 @@ def test_convert_frame_shadow_split_keeps_part_label():
 
 
 def _fake_cfg(**kw) -> RenderConfig:
-    base = dict(characters=3, frames=4, res=64, renderer="fake", gaps=(1, 2), workers=2)
+    base = {"characters": 3, "frames": 4, "res": 64, "renderer": "fake", "gaps": (1, 2), "workers": 2}
     base.update(kw)
     return RenderConfig(**base)
 
@@ -108,7 +109,7 @@ def test_job_is_deterministic_and_valid(tmp_path):
     assert _tree_bytes(a) == _tree_bytes(b)
     assert not validate_dataset(a)
     splits = json.loads((a / "splits.json").read_text())
-    assert sorted(sum(splits.values(), [])) == sorted(Dataset.open(a).clip_ids)
+    assert sorted(c for clips in splits.values() for c in clips) == sorted(Dataset.open(a).clip_ids)
     assert not (tmp_path / "a.raw").exists() and not (tmp_path / "a.partial").exists()
 
 
@@ -226,9 +227,9 @@ def test_actions_return_to_rest_and_chain():
 
 
 @pytest.mark.parametrize("kw, msg", [
-    (dict(res=8), "out of range"), (dict(model="x.obj"), "unsupported model type"),
-    (dict(model="missing.glb"), "model file is missing"), (dict(families=("dragonfly",)), "unknown character family"),
-    (dict(backend="k8s"), "is not 'local' or 'ray'"), (dict(gaps=(0,)), "must be >= 1"),
+    ({"res": 8}, "out of range"), ({"model": "x.obj"}, "unsupported model type"),
+    ({"model": "missing.glb"}, "model file is missing"), ({"families": ("dragonfly",)}, "unknown character family"),
+    ({"backend": "k8s"}, "is not 'local' or 'ray'"), ({"gaps": (0,)}, "must be >= 1"),
 ])
 def test_user_errors_are_one_line(kw, msg):
     with pytest.raises(LinecorrError, match=msg) as e:

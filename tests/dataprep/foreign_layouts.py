@@ -20,6 +20,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from dataprep.segment.closed_lines import connected_segments
+from dataprep.segment.labelops import boundary_lines
+
 #: part name -> PBC label id (> 255 for one, so the G channel is used).
 PART_LABELS = {"body": 61, "head": 25, "arm": 300, "eye": 7}
 PART_COLORS = {"body": (210, 93, 83), "head": (243, 229, 218), "arm": (120, 180, 60), "eye": (20, 30, 200)}
@@ -36,20 +39,6 @@ def part_map(size: int, t: int, eye: bool = True) -> np.ndarray:
     if eye:
         cv2.rectangle(ids, (int(23 * s) + dx, int(11 * s)), (int(25 * s) + dx, int(13 * s)), 3, -1)  # eye
     return ids
-
-
-def ink_from_ids(ids: np.ndarray) -> np.ndarray:
-    """``(H, W) bool`` one-pixel lines where the id changes to the right or below."""
-    ink = np.zeros(ids.shape, bool)
-    ink[:, :-1] |= ids[:, :-1] != ids[:, 1:]
-    ink[:-1, :] |= ids[:-1, :] != ids[1:, :]
-    return ink
-
-
-def components(free: np.ndarray) -> np.ndarray:
-    """4-connected components of ``free`` numbered 1..N in raster order, 0 elsewhere."""
-    _, lab = cv2.connectedComponents(free.astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
-    return lab
 
 
 def rgb_ids(ids: np.ndarray, alpha: bool) -> np.ndarray:
@@ -76,12 +65,12 @@ def pbc_frame(size: int, t: int, frames: int, shading: bool) -> dict[str, np.nda
     """Every PBC layer of one frame (arrays as BasicPBC stores them, JSON as dicts)."""
     names = list(PART_LABELS)
     ids = part_map(size, t, eye=t < frames - 1)
-    ink = ink_from_ids(ids)
+    ink = boundary_lines(ids)
     shade = np.zeros_like(ink)
     if shading:  # a red shading line across the body (colored lines are lines too)
         row = int(31 * size / 48)
         shade[row] = (ids[row] == 0) & ~ink[row]
-    seg = components(~(ink | shade))
+    seg = connected_segments(ink | shade)  # BasicPBC: 4-connected components of non-line pixels
     labels = np.where(ids < 0, -1, np.array([PART_LABELS[n] for n in names])[np.maximum(ids, 0)])
     labels[ink] = 0
     index, colors = {}, {}
@@ -153,7 +142,7 @@ def animerun_frame(size: int, t: int, frames: int) -> tuple[np.ndarray, np.ndarr
     seg = np.full(ids.shape, -1, np.int64)
     n = 0
     for p in np.unique(ids):
-        lab = components(ids == p)
+        lab = connected_segments(ids != p)  # the pieces of part p
         for k in range(1, int(lab.max()) + 1):
             seg[lab == k] = n
             n += 1
@@ -162,7 +151,7 @@ def animerun_frame(size: int, t: int, frames: int) -> tuple[np.ndarray, np.ndarr
     order = np.argsort(np.argsort(first))
     seg = order[seg]
     contour = np.full((size, size, 3), 255, np.uint8)
-    contour[ink_from_ids(ids)] = 0
+    contour[boundary_lines(ids)] = 0
     palette = np.array([(255, 255, 255), (210, 93, 83), (243, 229, 218), (120, 180, 60), (20, 30, 200),
                         (90, 60, 30)], np.uint8)
     return seg, ids, contour, palette[ids]

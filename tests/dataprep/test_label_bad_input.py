@@ -9,7 +9,7 @@ from PIL import Image
 from dataprep.cli import main
 from dataprep.errors import LinecorrError
 from dataprep.label.pair import check_color_frame, label_images
-from dataprep.label.toy import figure
+from dataprep.synthetic.figure import figure
 
 
 def _one_line(err: str) -> None:

@@ -9,8 +9,8 @@ from dataprep.label.chain import best_links, compose
 from dataprep.label.clip import chain_steps, label_clip, needed_frames
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
-from dataprep.label.toy import ARM, figure, part_of_regions
-from dataprep.synthetic import closed_segments
+from dataprep.segment.closed_lines import connected_segments
+from dataprep.synthetic.figure import ARM, figure, part_of_regions
 
 
 def test_best_links_keep_the_most_confident_partner():
@@ -32,7 +32,7 @@ def test_compose_follows_each_region_and_multiplies_confidences():
 def _frames(size=128, deg=-130.0, shift=(10.0, 4.0)):
     a, parts_a, ink_a = figure(size)
     b, parts_b, ink_b = figure(size, deg, shift)
-    seg_a, seg_b = closed_segments(ink_a), closed_segments(ink_b)
+    seg_a, seg_b = connected_segments(ink_a), connected_segments(ink_b)
     return prepare_frame(a, seg_a), part_of_regions(seg_a, parts_a), prepare_frame(b, seg_b), \
         part_of_regions(seg_b, parts_b), ink_a, parts_a
 

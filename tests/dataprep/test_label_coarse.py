@@ -8,8 +8,8 @@ from dataprep.label.align import Alignment
 from dataprep.label.coarse import CoarseWeights, coarse_match, make_side, unique_colour_pairs
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
-from dataprep.label.toy import ARM, figure, part_of_regions
-from dataprep.synthetic import closed_segments
+from dataprep.segment.closed_lines import connected_segments
+from dataprep.synthetic.figure import ARM, figure, part_of_regions
 
 NO_POINTS = (np.zeros((0, 2)), np.zeros((0, 2)))
 
@@ -20,12 +20,12 @@ def _pair(size=128, deg=0.0, shift=(8.0, 4.0), drop_b=()):
     for p in drop_b:  # repaint a part of B in the torso's colour and merge it away
         parts_b = np.where(parts_b == p, 3, parts_b)
     if drop_b:
-        from dataprep.synthetic import lines_from_ids
+        from dataprep.segment.labelops import boundary_lines
 
-        ink_b = lines_from_ids(parts_b, 1)
+        ink_b = boundary_lines(parts_b, 1)
         b = np.where(ink_b[..., None], 0, b)
         b[(parts_b == 3) & ~ink_b] = (50, 80, 200)
-    seg_a, seg_b = closed_segments(ink_a), closed_segments(ink_b)
+    seg_a, seg_b = connected_segments(ink_a), connected_segments(ink_b)
     return (prepare_frame(a, seg_a), part_of_regions(seg_a, parts_a),
             prepare_frame(b, seg_b), part_of_regions(seg_b, parts_b), parts_a, ink_a, size, shift)
 

@@ -7,9 +7,9 @@ import pytest
 
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
-from dataprep.label.toy import figure, part_of_regions
 from dataprep.label.vote import best_by_votes, cast_votes, count_votes, expand
-from dataprep.synthetic import closed_segments
+from dataprep.segment.closed_lines import connected_segments
+from dataprep.synthetic.figure import figure, part_of_regions
 
 RED, BLUE, BLACK = (220, 30, 30), (30, 30, 220), (0, 0, 0)
 
@@ -86,7 +86,7 @@ def test_votes_on_line_pixels_are_not_cast():
 def _figure_pair(shift=(6.0, 3.0), size=128):
     a, parts_a, ink_a = figure(size)
     b, parts_b, ink_b = figure(size, shift=shift)
-    seg_a, seg_b = closed_segments(ink_a), closed_segments(ink_b)
+    seg_a, seg_b = connected_segments(ink_a), connected_segments(ink_b)
     return a, seg_a, parts_a, b, seg_b, parts_b
 
 

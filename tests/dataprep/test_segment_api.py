@@ -19,7 +19,7 @@ from dataprep.segment import (
     segment_image,
     segment_trapped_ball,
 )
-from dataprep.segment.synthetic import make_colored_frame, make_line_art
+from dataprep.synthetic.line_art import make_colored_frame, make_line_art
 
 
 def test_make_config_coerces_cli_strings():

@@ -6,7 +6,7 @@ from skimage.measure import label
 
 from dataprep.errors import LinecorrError
 from dataprep.segment import ClosedLineConfig, connected_segments, segment_closed_lines
-from dataprep.segment.synthetic import make_line_art
+from dataprep.synthetic.line_art import make_line_art
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -6,7 +6,7 @@ import pytest
 from dataprep.errors import LinecorrError
 from dataprep.segment import ColorSegmentConfig, partition_scores, segment_colored
 from dataprep.segment.color_cluster import colour_index, line_mask, rgb_to_lab
-from dataprep.segment.synthetic import make_colored_frame, make_line_art
+from dataprep.synthetic.line_art import make_colored_frame, make_line_art
 
 FULL = ColorSegmentConfig(keep_lines=False)
 

@@ -67,7 +67,7 @@ def _line_kinds(root):
     from PIL import Image
 
     from dataprep.segment import segment_trapped_ball
-    from dataprep.segment.synthetic import make_line_art
+    from dataprep.synthetic.line_art import make_line_art
 
     counts = []
     for k in range(2):
@@ -119,8 +119,8 @@ def test_frames_with_no_segment_or_one_warn_and_strict_fails(tmp_path, capsys):
     assert main(["segment", str(clip), "--out", str(out)]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert err == [f"linecorr segment: warning: {clip / '0002.png'}: only one segment: no ink found (a blank frame?)",
-                   f"linecorr segment: warning: {clip / '0003.png'}: no segment: all 9216 pixels are ink; a line "
-                   "image must be dark lines on lighter paper (the ink_threshold and levels settings decide ink)"]
+                   (f"linecorr segment: warning: {clip / '0003.png'}: no segment: all 9216 pixels are ink; a line "
+                   "image must be dark lines on lighter paper (the ink_threshold and levels settings decide ink)")]
     assert validate_dataset(out) == []
     strict = tmp_path / "strict"
     assert main(["segment", str(clip), "--out", str(strict), "--strict"]) == 2

@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from dataprep.errors import LinecorrError
 from dataprep.segment import InkConfig, TrappedBallConfig, ink_masks, segment_closed_lines, segment_trapped_ball
 from dataprep.segment.ink import estimate_levels
-from dataprep.segment.synthetic import make_line_art
+from dataprep.synthetic.line_art import make_line_art
 
 
 @pytest.fixture(scope="module")

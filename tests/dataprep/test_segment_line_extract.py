@@ -13,8 +13,8 @@ from dataprep.segment import (
     segment_colored,
     segment_trapped_ball,
 )
-from dataprep.segment.line_extract import boundary_ink
-from dataprep.segment.synthetic import make_colored_frame
+from dataprep.segment.labelops import boundary_lines
+from dataprep.synthetic.line_art import make_colored_frame
 
 
 @pytest.mark.parametrize("width", [1, 2])
@@ -41,8 +41,8 @@ def keep_lines_config():
 def test_line_width():
     labels = np.zeros((10, 10), np.int32)
     labels[:, 5:] = 1
-    assert boundary_ink(labels, 1).sum() == 10 and boundary_ink(labels, 1)[:, 4].all()
-    assert boundary_ink(labels, 2).sum() == 20
+    assert boundary_lines(labels).sum() == 10 and boundary_lines(labels)[:, 4].all()
+    assert boundary_lines(labels, both_sides=True).sum() == 20
 
 
 def test_extracted_lines_feed_the_trapped_ball():

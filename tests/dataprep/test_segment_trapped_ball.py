@@ -12,7 +12,7 @@ from dataprep.segment import (
     segment_trapped_ball,
     trapped_ball_fill,
 )
-from dataprep.segment.synthetic import make_line_art
+from dataprep.synthetic.line_art import make_line_art
 
 FULL = TrappedBallConfig(keep_lines=False)  # full partition, fair to score against the truth
 

@@ -60,10 +60,10 @@ def segment_lines(line: np.ndarray, method: str = "trapped_ball", ink_threshold:
         from dataprep.segment import segment_image
     except ImportError:  # the segmentation package is optional here: plain 4-connected components
         from dataprep.format.images import to_gray
-        from dataprep.synthetic import closed_segments
+        from dataprep.segment.closed_lines import connected_segments
 
         line = np.asarray(line)
-        return closed_segments((to_gray(line) if line.ndim == 3 else line) < ink_threshold)
+        return connected_segments((to_gray(line) if line.ndim == 3 else line) < ink_threshold)
     return segment_image(np.asarray(line), method=method, config={"ink_threshold": ink_threshold})
 
 
@@ -333,7 +333,7 @@ def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike],
     targets = [Path(out) / (Path(p).stem + ".png") for p in lines]
     dup = {t.name for t in targets if targets.count(t) > 1}
     if dup:
-        raise LinecorrError(f"two line images would both be written as {sorted(dup)[0]}; rename one")
+        raise LinecorrError(f"two line images would both be written as {min(dup)}; rename one")
     imgs = [read_image_8bit(p) for p in lines]
     try:
         colored = colorize_sequence(matcher, ref, progress(imgs) if progress else imgs, ref_line, cfg,

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from dataprep.segment.labelops import relabel_raster
+
 
 @dataclass
 class PostprocessConfig:
@@ -316,16 +318,6 @@ def patch_majority(regions: np.ndarray, ink: np.ndarray, patch: int) -> np.ndarr
     return out
 
 
-def relabel_raster(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ids renumbered 1..R in raster order of first pixel; also the old -> new lookup table."""
-    flat = labels.ravel()
-    ids, first = np.unique(flat, return_index=True)
-    order = ids[np.argsort(first)]
-    lut = np.zeros(int(labels.max()) + 1, np.int64)
-    lut[order] = np.arange(1, order.size + 1)
-    return lut[labels].astype(np.int32), lut
-
-
 @dataclass
 class ImageRegions:
     """Post-processing output of one image (model resolution)."""
@@ -363,7 +355,7 @@ def regions_from_patches(line: np.ndarray, sim: np.ndarray, patch: int, cfg: Pos
     regions = watershed_regions(edges, line8, markers, cfg.sigma)
     if cfg.min_region > 0:
         regions = merge_small_regions(regions, edges, cfg.min_region * patch * patch)
-    regions, _ = relabel_raster(regions)
+    regions = relabel_raster(regions)  # watershed labels every pixel >= 1: all are renumbered
     patch_region = patch_majority(regions, ink, patch)
     if active is not None:
         patch_region[~active] = 0

@@ -1,7 +1,8 @@
-"""Render-like synthetic line art and coloured frames with known segments, for tests and benchmarks.
+"""Render-like synthetic line art and coloured frames with known segments, for the segmenters' tests and benchmarks.
 
 A scene is a map of part ids (random ellipses and polygons painted over each other). Lines are the
-pixels where the segment changes (exact, they enclose every segment), optionally thickened,
+pixels where the segment changes (:func:`dataprep.segment.labelops.boundary_lines`: exact, they
+enclose every segment), optionally thickened,
 anti-aliased, broken by gaps, or joined by coloured shading lines; the ground truth is the
 4-connected components of the non-line pixels, numbered in raster order. Everything is
 deterministic given the seed.
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 from dataprep.segment.closed_lines import connected_segments
-from dataprep.segment.labelops import relabel_raster
+from dataprep.segment.labelops import boundary_lines, relabel_raster
 
 SHADING_COLORS = ((255, 0, 0), (0, 255, 0), (0, 0, 255))  # PBC: red highlight, green, blue shadow
 
@@ -62,24 +63,6 @@ def random_parts(h: int, w: int, n_shapes: int, seed: int = 0, size: tuple[float
             pts = np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)], 1).round().astype(np.int32)
             cv2.fillPoly(parts, [pts], pid)
     return parts
-
-
-def boundary_lines(parts: np.ndarray) -> np.ndarray:
-    """Pixels where the segment changes: a pixel is line when its right or lower neighbour differs.
-
-    Every 4-adjacent pair of different segments loses at least one pixel to the line, so the lines
-    enclose every segment exactly (1 px wide).
-
-    Args:
-        parts: (H, W) integer ids.
-
-    Returns:
-        (H, W) bool line mask.
-    """
-    line = np.zeros(parts.shape, bool)
-    line[:, :-1] |= parts[:, :-1] != parts[:, 1:]
-    line[:-1, :] |= parts[:-1, :] != parts[1:, :]
-    return line
 
 
 def thicken(line: np.ndarray, thickness: int) -> np.ndarray:

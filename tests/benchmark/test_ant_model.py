@@ -109,7 +109,7 @@ def test_ablations_build_and_run(change):
 
 def test_paper_model_size():
     model = AnT(ModelConfig())  # the paper preset's architecture: D = 256, L = 9, 4 heads
-    assert len(model.blocks) == 9 and model.cfg.dim == 256 and model.blocks[0].heads == 4
+    assert len(model.blocks) == 9 and model.cfg.dim == 256 and model.blocks[0].attn.heads == 4
     assert 2e6 < count_parameters(model) < 2e7
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from benchmark.models.attention import Block
 from benchmark.train.config import ModelConfig
 
 _NEG = -1e9  # "minus infinity" that stays finite: a fully masked row softmaxes to uniform, never NaN
@@ -64,37 +64,6 @@ class BoxEncoder(nn.Module):
         return self.mlp(boxes)
 
 
-class AttentionBlock(nn.Module):
-    """Pre-norm transformer block: multi-head attention then a point-wise MLP, both residual.
-
-    Self- or cross-attention is decided per call: for cross-attention the keys/values of frame A
-    are those of frame B and vice versa (the batch holds ``[A; B]``, rolled by B).
-    """
-
-    def __init__(self, dim: int, heads: int, ffn_mult: int, dropout: float) -> None:
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
-        self.heads, self.dropout = heads, dropout
-        self.norm1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.out = nn.Linear(dim, dim)
-        self.norm2 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, ffn_mult * dim), nn.GELU(), nn.Linear(ffn_mult * dim, dim))
-
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor, cross: bool) -> torch.Tensor:
-        """``x (2B, M, D)`` = frames A then B; ``key_mask (2B, M) bool`` (True = attend)."""
-        n2, m, d = x.shape
-        qkv = self.qkv(self.norm1(x)).view(n2, m, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # (2B, heads, M, D / heads)
-        if cross:  # A's queries read B's keys/values and B's read A's, in the same call
-            k, v, key_mask = k.roll(n2 // 2, 0), v.roll(n2 // 2, 0), key_mask.roll(n2 // 2, 0)
-        att = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :],
-                                             dropout_p=self.dropout if self.training else 0.0)
-        x = x + self.out(att.transpose(1, 2).reshape(n2, m, d))
-        return x + self.ffn(self.norm2(x))
-
-
 class AnT(nn.Module):
     """The Animation Transformer: segment crops and boxes of two frames -> match logits.
 
@@ -111,9 +80,13 @@ class AnT(nn.Module):
         self.pos = BoxEncoder(cfg.dim) if cfg.positional else None
         self.input_drop = nn.Dropout(cfg.dropout)
         n_blocks = cfg.layers if cfg.transformer else 0
-        self.blocks = nn.ModuleList(AttentionBlock(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(n_blocks))
+        # Pre-norm blocks without dropout after the MLP and with torch's LayerNorm epsilon, as trained
+        # since the first checkpoints; `_upgrade_state_dict` reads those checkpoints' older key names.
+        self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout, mlp_dropout=0.0, eps=1e-5)
+                                    for _ in range(n_blocks))
         self.norm = nn.LayerNorm(cfg.dim) if n_blocks else nn.Identity()
         self.proj = nn.Linear(cfg.dim, cfg.dim)
+        self._register_load_state_dict_pre_hook(_upgrade_state_dict)
 
     def local_features(self, crops: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """Eq. 1 for the valid slots only: ``(B, M, 2, S, S)``, ``(B, M, 4)``, ``(B, M)`` -> ``(B, M, D)``.
@@ -179,6 +152,19 @@ class AnT(nn.Module):
                                 torch.cat([valid_a, valid_b]))  # one CNN call for both frames
         fa, fb = self.transform(x[:b], x[b:], valid_a, valid_b)
         return self.similarity_logits(fa, fb, valid_a)
+
+
+#: Block parameter names of checkpoints written before AnT used the shared Block -> today's names.
+_OLD_BLOCK_KEYS = {".qkv.": ".attn.qkv.", ".out.": ".attn.proj.", ".ffn.0.": ".mlp.fc1.", ".ffn.2.": ".mlp.fc2."}
+
+
+def _upgrade_state_dict(state_dict: dict, prefix: str, *args) -> None:
+    """Rename, in place, the block keys of an older AnT checkpoint (``blocks.N.qkv`` -> ``blocks.N.attn.qkv``)."""
+    for key in [k for k in state_dict if k.startswith(prefix + "blocks.")]:
+        for old, new in _OLD_BLOCK_KEYS.items():
+            if old in key and new not in key:
+                state_dict[key.replace(old, new, 1)] = state_dict.pop(key)
+                break
 
 
 def fold_batchnorm(model: AnT) -> AnT:

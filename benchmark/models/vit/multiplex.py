@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from benchmark.models.vit.vit import Attention, Mlp
+from benchmark.models.attention import Attention, Mlp, swap_halves
 
 
 class MultiplexLayer(nn.Module):
@@ -36,8 +36,8 @@ class MultiplexLayer(nn.Module):
             m = None if mask_a is None else torch.cat([mask_a, mask_b])
             x = x + self.self_attn(self.norm_self(x), key_mask=m)
             h = self.norm_cross(x)
-            other = torch.cat([h[xa.shape[0]:], h[:xa.shape[0]]])
-            m_other = None if m is None else torch.cat([mask_b, mask_a])
+            other = swap_halves(h)  # [B; A]: each frame's queries read the other's states
+            m_other = None if m is None else swap_halves(m)
             x = x + self.cross_attn(h, other, key_mask=m_other)
             x = x + self.mlp(self.norm_mlp(x))
             return x[:xa.shape[0]], x[xa.shape[0]:]

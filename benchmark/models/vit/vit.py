@@ -1,4 +1,4 @@
-"""A ViT-B/16-style encoder in plain torch (torchvision and timm are not usable here, DESIGN.md).
+"""A ViT-B/16-style encoder in plain torch (torchvision and timm are not usable here, docs/ARCHITECTURE.md).
 
 Patch embedding (a ``p x p`` stride-``p`` convolution, i.e. one linear map per patch), a class
 token, learnable position embeddings (eq. 1), pre-norm transformer blocks and a final LayerNorm
@@ -21,81 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.models.attention import Block
 from benchmark.models.vit.config import VitModelConfig
 from dataprep.errors import LinecorrError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None,
-              dropout: float) -> torch.Tensor:
-    """Scaled dot-product attention with an optional key mask.
-
-    Args:
-        q: ``(B, H, Nq, dh)``; k, v: ``(B, H, Nk, dh)``.
-        key_mask: ``(B, Nk) bool``, True = attend; None = all keys.
-
-    Returns:
-        ``(B, H, Nq, dh)``.
-    """
-    mask = None if key_mask is None else key_mask[:, None, None, :]
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-
-
-class Attention(nn.Module):
-    """Multi-head attention with a fused ``qkv`` projection (timm layout); self or cross."""
-
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
-        self.heads, self.dropout = heads, dropout
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
-                key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` ``(B, N, D)`` attends to ``context`` ``(B, M, D)`` (itself when None)."""
-        b, n, d = x.shape
-        h = self.heads
-        if context is None:
-            q, k, v = self.qkv(x).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
-        else:
-            w_q, w_kv = self.qkv.weight.split([d, 2 * d])
-            b_q, b_kv = self.qkv.bias.split([d, 2 * d])
-            q = F.linear(x, w_q, b_q).view(b, n, h, d // h).transpose(1, 2)
-            m = context.shape[1]
-            k, v = F.linear(context, w_kv, b_kv).view(b, m, 2, h, d // h).permute(2, 0, 3, 1, 4)
-        out = attention(q, k, v, key_mask, self.dropout if self.training else 0.0)
-        return self.proj(out.transpose(1, 2).reshape(b, n, d))
-
-
-class Mlp(nn.Module):
-    """Point-wise MLP ``fc1 -> GELU -> fc2`` (timm layout)."""
-
-    def __init__(self, dim: int, hidden: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(F.gelu(self.fc1(x))))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block: ``x + Attn(LN(x))``, then ``x + MLP(LN(x))``."""
-
-    def __init__(self, dim: int, heads: int, mlp_ratio: float, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, heads, dropout)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), dropout)
-
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), key_mask=key_mask)
-        return x + self.mlp(self.norm2(x))
 
 
 class PatchEmbed(nn.Module):

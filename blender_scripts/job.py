@@ -209,25 +209,19 @@ def _ray_task(spec_json: str, cfg_json: str) -> dict:
 
 def _run_ray(todo: list[SequenceSpec], raw_root: Path, cfg: RenderConfig, finish) -> None:
     """Fan ``todo`` out over Ray (``RAY_ADDRESS`` or a local cluster); ``finish`` each as it lands."""
-    from dataprep.distributed import connect_ray
+    from dataprep.fanout import TaskFailed, ray_map
 
-    ray = connect_ray()
     cfg_json = json.dumps(config_dict(cfg))
-    task = ray.remote(num_cpus=max(1, todo[0].threads) if todo else 1)(_ray_task)
-    pending = {task.remote(s.to_json(), cfg_json): s for s in todo}
-    while pending:
-        done, _ = ray.wait(list(pending), num_returns=1)
-        spec = pending.pop(done[0])
-        try:
-            res = ray.get(done[0])
-        except Exception as e:  # noqa: BLE001  (a worker that died: Ray raises its own error types)
-            finish(spec, f"ray task failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
-            continue
-        if "error" in res:
+    calls = [(s.to_json(), cfg_json) for s in todo]
+    for i, res in ray_map(_ray_task, calls, num_cpus=max(1, todo[0].threads) if todo else 1):
+        spec = todo[i]
+        if isinstance(res, TaskFailed):  # a worker that died, or an error outside run_sequence
+            finish(spec, f"ray task failed ({res.reason})")
+        elif "error" in res:
             finish(spec, res["error"])
-            continue
-        raw = raw_root / spec.clip
-        raw.mkdir(parents=True, exist_ok=True)
-        for name, data in res["files"].items():
-            (raw / name).write_bytes(data)
-        finish(spec, None)
+        else:
+            raw = raw_root / spec.clip
+            raw.mkdir(parents=True, exist_ok=True)
+            for name, data in res["files"].items():
+                (raw / name).write_bytes(data)
+            finish(spec, None)

@@ -3,8 +3,9 @@
 The driver reads each clip's frame files and ships their bytes with the task, so workers need no
 shared disk; a worker decodes them, runs the same streaming core as the local path
 (:func:`dataprep.label.clip.label_clip`) and sends back PNG-encoded region maps and the pairs.
-The driver writes them through the same :class:`DatasetWriter`: a clip is complete when its
-``clip.json`` is written, so an interrupted run resumes clip by clip like the local backend.
+The driver writes them through the same :class:`DatasetWriter` and functions as the local path:
+a clip is complete when its ``clip.json`` is written, so an interrupted run resumes clip by clip
+like the local backend. The fan-out itself is :func:`dataprep.fanout.ray_map`.
 """
 
 from __future__ import annotations
@@ -75,34 +76,26 @@ def run_ray(w: DatasetWriter, jobs: list[ClipJob], cfg: LabelConfig) -> None:
     from tqdm import tqdm
 
     from dataprep.config import config_dict
-    from dataprep.distributed import connect_ray
+    from dataprep.fanout import TaskFailed, ray_map
     from dataprep.label.clip import finish_clip, needed_frames, sample_pairs, to_pair, write_frame
 
-    ray = connect_ray()
-    task = ray.remote(num_cpus=1)(_ray_clip)
-    pending = {}
+    todo, calls = [], []
     for job in jobs:
         if w.clip_done(job.clip):
             continue
         pairs = sample_pairs(job.frames, tuple(cfg.gaps), cfg.stride)
         in_pairs = {f for a, b, _ in pairs for f in (a, b)}
-        used = [f for f in job.frames if f in in_pairs]
-        ref = task.remote(job.clip, _clip_files(job, cfg, needed_frames(job.frames, pairs, cfg)), pairs, config_dict(cfg),
-                          job.frames)
-        pending[ref] = (job, used)
-    bar = tqdm(total=len(pending), desc="label (ray)", unit="clip", file=sys.stderr, disable=None)
+        todo.append((job, [f for f in job.frames if f in in_pairs]))
+        calls.append((job.clip, _clip_files(job, cfg, needed_frames(job.frames, pairs, cfg)), pairs, config_dict(cfg),
+                      job.frames))
+    bar = tqdm(total=len(todo), desc="label (ray)", unit="clip", file=sys.stderr, disable=None)
     try:
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            job, used = pending.pop(done[0])
-            try:
-                events = ray.get(done[0])
-            except Exception as e:  # noqa: BLE001  (Ray wraps a worker's error in its own type)
-                cause = getattr(e, "cause", None)
-                if isinstance(cause, LinecorrError):
-                    raise LinecorrError(str(cause)) from None
-                raise LinecorrError(f"ray task for clip {job.clip} failed ({type(e).__name__}: "
-                                    f"{str(e).splitlines()[0] if str(e) else ''})") from None
+        for i, events in ray_map(_ray_clip, calls):
+            job, used = todo[i]
+            if isinstance(events, TaskFailed):
+                if isinstance(events.cause, LinecorrError):  # a problem with the input: say it as it is
+                    raise LinecorrError(str(events.cause)) from None
+                raise LinecorrError(f"ray task for clip {job.clip} failed ({events.reason})")
             src = Dataset.open(job.path) if job.extra["kind"] == "dataset" else None
             w.begin_clip(job.clip)
             size: list = []

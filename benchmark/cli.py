@@ -12,6 +12,7 @@ def register_train(sub, name: str) -> None:
         sub, name, "train the Animation Transformer (AnT) or the patch-ViT on a dataset",
         "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny\n"
         "  linecorr train patch-vit --config tiny --dataset data/synth --out runs/vit_tiny\n"
+        "  linecorr train ant --config tiny --dataset hf/synth --out runs/ant_hf   # a `linecorr publish` output\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
     p.add_argument("model", choices=["ant", "patch-vit"],
@@ -19,7 +20,9 @@ def register_train(sub, name: str) -> None:
     p.add_argument("--config", default="tiny",
                    help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
                         "(which may start from a preset with `preset: tiny`); default tiny")
-    p.add_argument("--dataset", help="dataset folder (project format) with a train split; or --benchmark")
+    p.add_argument("--dataset", help="dataset with a train split: a folder (project format), a folder written by "
+                                     "`linecorr publish`, or the Hub id ORG/NAME of one; or --benchmark")
+    _streaming_arg(p)
     p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
                    help="train on a standard synthetic benchmark's train split (rendered on first use): "
                         "standard = v1 (exact lines), v2 (all four line styles together)")
@@ -47,7 +50,7 @@ def run_train(args) -> int:
         cfg = load_config(TrainConfig, None, args.overrides, base=base)
     else:
         cfg = load_train_config(args.config, args.overrides)
-    last = train_ant(cfg, _dataset_arg(args), args.out, resume=args.resume)
+    last = train_ant(cfg, _dataset_arg(args), args.out, resume=args.resume, streaming=args.streaming)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         print(f"wrote {last}")
         best = Path(args.out) / "best.safetensors"
@@ -71,7 +74,7 @@ def _run_train_vit(args) -> int:
         cfg = load_config(VitTrainConfig, None, args.overrides, base=base)
     else:
         cfg = load_vit_config(args.config, args.overrides)
-    last = train_patch_vit(cfg, _dataset_arg(args), args.out, resume=args.resume)
+    last = train_patch_vit(cfg, _dataset_arg(args), args.out, resume=args.resume, streaming=args.streaming)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {last}")
         best = Path(args.out) / "best.safetensors"
@@ -108,7 +111,9 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--protocol", choices=["segments", "regions", "both"],
                    help="for --model patch-vit: the segment protocol, the region/patch protocol or both (default both)")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
-    p.add_argument("--dataset", help="dataset folder (project format); or use --benchmark")
+    p.add_argument("--dataset", help="a dataset folder (project format), a folder written by `linecorr publish`, "
+                                     "or the Hub id ORG/NAME of one (docs/PUBLISH.md); or use --benchmark")
+    _streaming_arg(p)
     p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
                    help="score on a standard synthetic benchmark instead of --dataset: standard = v1 (exact "
                         "lines, ~15 min to render on 2 cores), v2 (four line styles; only the scored split is "
@@ -151,7 +156,7 @@ def run_score(args) -> int:
     from benchmark.score import PRIMARY, ScoreConfig, save_result, score
     from dataprep.config import load_config
     from dataprep.errors import LinecorrError
-    from dataprep.format import Dataset
+    from dataprep.format import open_dataset
 
     if args.check:
         return _check(args)
@@ -163,7 +168,7 @@ def run_score(args) -> int:
         args._region_cfg = cfg
     else:
         cfg = load_config(ScoreConfig, args.config, args.overrides)
-    ds = _style_view(Dataset.open(_dataset_arg(args, split=args.split)), args)
+    ds = _style_view(open_dataset(_dataset_arg(args, split=args.split), streaming=args.streaming), args)
     if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
@@ -258,8 +263,15 @@ def _score_region_baselines(args, ds, cfg) -> int:
     return 0
 
 
+def _streaming_arg(p) -> None:
+    p.add_argument("--streaming", action="store_true",
+                   help="with a published --dataset (Hub id or folder): read its rows as a datasets stream instead "
+                        "of downloading / memory-mapping them first; frames are then read in storage order")
+
+
 def _dataset_arg(args, split: str | None = None) -> str:
-    """The dataset folder: --dataset, or a standard benchmark (rendered on first use).
+    """What --dataset names (a folder, a published folder, a Hub id: ``open_dataset`` tells them
+    apart), or a standard benchmark's folder (rendered on first use).
 
     With ``split``, a benchmark that is not rendered in full is rendered for that split only.
     """

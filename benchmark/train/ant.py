@@ -48,15 +48,16 @@ def label_accuracy(model: AnT, batches: list[dict], key: str = "label") -> float
     return right / total if total else float("nan")
 
 
-def _loader(dataset: str, cfg: TrainConfig, dist: DistInfo, start_step: int):
-    return make_loader(PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank), cfg, collate)
+def _loader(dataset: str, cfg: TrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
+    stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank, streaming=streaming)
+    return make_loader(stream, cfg, collate)
 
 
-def _validation(dataset: str, cfg: TrainConfig):
+def _validation(dataset: str, cfg: TrainConfig, streaming: bool = False):
     if not cfg.val_split or not cfg.eval_every:
         return None
     try:
-        pairs = eval_pairs(dataset, cfg.val_split, cfg, cfg.val_pairs)
+        pairs = eval_pairs(dataset, cfg.val_split, cfg, cfg.val_pairs, streaming)
     except LinecorrError:
         return None  # no such split: train without validation
     if not pairs:
@@ -67,12 +68,17 @@ def _validation(dataset: str, cfg: TrainConfig):
 
 
 def train_ant(cfg: TrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
-              progress: bool = True) -> Path:
-    """Train AnT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
+              progress: bool = True, streaming: bool = False) -> Path:
+    """Train AnT on ``dataset`` into run folder ``out``; returns the final checkpoint's path.
+
+    Args:
+        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``).
+        streaming: read a published dataset as a stream (pairs drawn in storage order).
+    """
     dataset = os.fspath(dataset)
-    check_labels(dataset, cfg.train_split, cfg.labels)
+    check_labels(dataset, cfg.train_split, cfg.labels, streaming)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")
     return run_training(cfg, out, resume, title="AnT", build_model=lambda dist: AnT(cfg.model),
-                        loss_fn=make_loss_fn(cfg), validation=lambda: _validation(dataset, cfg),
-                        loader=lambda dist, step: _loader(dataset, cfg, dist, step), progress=progress)
+                        loss_fn=make_loss_fn(cfg), validation=lambda: _validation(dataset, cfg, streaming),
+                        loader=lambda dist, step: _loader(dataset, cfg, dist, step, streaming), progress=progress)

@@ -6,13 +6,21 @@ re-measured (bboxes of the warped segments), capped to the largest ``max_segment
 and turned into crops. Labels come from the segment tables: ``label`` (correspondence id) and a
 color class (``color_label`` when the data has it, else the exact mean color of the segment).
 Batches pad both frames of every pair to one length M with validity masks.
+
+The dataset is anything :func:`dataprep.format.open_dataset` opens (a folder, a ``linecorr
+publish`` output, a Hub id). A streamed one (``Dataset.sequential``) cannot jump between frames
+cheaply, so its pairs are drawn while walking each clip in order (:func:`sequential_pairs`) and
+mixed in a shuffle buffer of :data:`STREAM_BUFFER` pairs.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+import os
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -22,7 +30,11 @@ from scipy import ndimage
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.train.config import AugmentConfig, TrainConfig
 from dataprep.errors import LinecorrError
-from dataprep.format import Dataset
+from dataprep.format import open_dataset
+
+#: Pairs held in the shuffle buffer of a streamed dataset (their frames stay decoded meanwhile).
+STREAM_BUFFER = 32
+T = TypeVar("T")
 
 
 @dataclass
@@ -138,13 +150,20 @@ def collate(samples: list[dict]) -> dict[str, torch.Tensor]:
 
 
 class FrameSource:
-    """Frames of a dataset split, decoded on demand and kept in a small LRU cache."""
+    """Frames of a dataset split, decoded on demand and kept in a small LRU cache.
 
-    def __init__(self, root: str, split: str, cache: int = 512) -> None:
-        self.ds = Dataset.open(root)
+    Args:
+        root: what ``open_dataset`` opens (folder, published folder, Hub id).
+        streaming: open a published source as a stream; its clips are then listed in storage
+            (id) order, the order its rows can be read in.
+    """
+
+    def __init__(self, root: str, split: str, cache: int = 512, streaming: bool = False) -> None:
+        self.ds = open_dataset(root, streaming=streaming)
         if split not in self.ds.splits:
             raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})", root)
-        self.clips = [self.ds.clip(c) for c in self.ds.splits[split]]
+        clip_ids = self.ds.splits[split]
+        self.clips = [self.ds.clip(c) for c in (sorted(clip_ids) if self.ds.sequential else clip_ids)]
         self.clips = [c for c in self.clips if len(c.frames) >= 2]
         if not self.clips:
             raise LinecorrError(f"split {split!r} has no clip with 2 or more frames", root)
@@ -163,12 +182,13 @@ class FrameSource:
         return fr
 
 
-def check_labels(root: str, split: str, labels: str) -> None:
+def check_labels(root: str, split: str, labels: str, streaming: bool = False) -> None:
     """Refuse a dataset whose split carries no label of the kind the forward loss needs."""
     if labels == "none":
         return
-    ds = Dataset.open(root)
-    for clip in ds.splits.get(split, [])[:50]:
+    ds = open_dataset(root, streaming=streaming)
+    clips = ds.splits.get(split, [])
+    for clip in (sorted(clips) if ds.sequential else clips)[:50]:
         info = ds.clip(clip)
         for fid in info.frames[:3]:
             t = ds.load_segments(clip, fid)
@@ -190,9 +210,9 @@ class SeededStream(torch.utils.data.IterableDataset):
     """An endless stream of training samples from dataset ``root``, drawn with a generator of its
     own per DataLoader worker and DDP rank (:func:`worker_rng`). Subclasses define :meth:`samples`."""
 
-    def __init__(self, root: str, cfg, seed: int, rank: int = 0) -> None:
+    def __init__(self, root: str, cfg, seed: int, rank: int = 0, streaming: bool = False) -> None:
         super().__init__()
-        self.root, self.cfg, self.seed, self.rank = root, cfg, seed, rank
+        self.root, self.cfg, self.seed, self.rank, self.streaming = root, cfg, seed, rank, streaming
 
     def __iter__(self):
         return self.samples(worker_rng(self.seed, self.rank))
@@ -202,11 +222,64 @@ class SeededStream(torch.utils.data.IterableDataset):
         raise NotImplementedError
 
 
+def stream_shard(rank: int) -> tuple[int, int]:
+    """``(shard, shards)`` of this DataLoader worker on this DDP rank: which clips it walks when the
+    dataset is streamed (every worker reads the stream; each keeps every ``shards``-th clip)."""
+    info = torch.utils.data.get_worker_info()
+    workers, wid = (info.num_workers, info.id) if info is not None else (1, 0)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return rank * workers + wid, world * workers
+
+
+def shuffled(items: Iterable[T], size: int, rng: np.random.Generator) -> Iterator[T]:
+    """``items`` through a shuffle buffer of ``size`` (endless ``items``: nothing is left over)."""
+    buf: list[T] = []
+    for x in items:
+        if len(buf) < size:
+            buf.append(x)
+            continue
+        k = int(rng.integers(size))
+        yield buf[k]
+        buf[k] = x
+    rng.shuffle(buf)
+    yield from buf
+
+
+def sequential_pairs(src: FrameSource, cfg: AugmentConfig, rng: np.random.Generator,
+                     shard: int = 0, shards: int = 1) -> Iterator[tuple[RawFrame, RawFrame]]:
+    """Training pairs drawn while walking every clip frame by frame, for ever (a streamed dataset).
+
+    At each frame t >= 1 of a clip, one pair: t and t - gap, the gap uniform in 1..min(max_skip, t)
+    (random frame skipping, as :func:`sample_indices`), either order. Only the last ``max_skip + 1``
+    frames are needed, so the rows are read once per epoch, in order.
+
+    Args:
+        shard, shards: walk only clips ``shard``, ``shard + shards``, ... (all when there are fewer).
+    """
+    clips = src.clips[shard::shards] or src.clips
+    while True:
+        for clip in clips:
+            window: deque[RawFrame] = deque(maxlen=cfg.max_skip + 1)
+            for fid in clip.frames:
+                window.append(src.get(clip.id, fid))
+                if len(window) < 2:
+                    continue
+                gap = int(rng.integers(1, len(window)))
+                pair = (window[-1 - gap], window[-1])
+                yield pair[::-1] if rng.random() < cfg.reverse else pair
+
+
 class PairStream(SeededStream):
     """An endless stream of augmented AnT training pairs."""
 
     def samples(self, rng: np.random.Generator):
-        src = FrameSource(self.root, self.cfg.train_split, self.cfg.frame_cache)
+        src = FrameSource(self.root, self.cfg.train_split, self.cfg.frame_cache, self.streaming)
+        if src.ds.sequential:
+            for fa, fb in shuffled(sequential_pairs(src, self.cfg.augment, rng, *stream_shard(self.rank)),
+                                   STREAM_BUFFER, rng):
+                if fa.ids.size and fb.ids.size:
+                    yield make_pair(fa, fb, self.cfg, rng)
+            return
         weights = np.array([len(c.frames) for c in src.clips], np.float64)
         weights /= weights.sum()
         while True:
@@ -226,9 +299,9 @@ def sample_indices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> tupl
     return (b, a) if rng.random() < cfg.reverse else (a, b)
 
 
-def eval_pairs(root: str, split: str, cfg: TrainConfig, limit: int) -> list[dict]:
+def eval_pairs(root: str, split: str, cfg: TrainConfig, limit: int, streaming: bool = False) -> list[dict]:
     """The first ``limit`` consecutive pairs of ``split``, unaugmented (for validation)."""
-    src = FrameSource(root, split, cache=4)
+    src = FrameSource(root, split, cache=4, streaming=streaming)
     out = []
     for clip in src.clips:
         for a, b in zip(clip.frames, clip.frames[1:]):

@@ -69,21 +69,22 @@ def cross_ap(model: PatchViT, samples: list[dict]) -> float:
     return float(np.mean(aps)) if aps else float("nan")
 
 
-def _validation(dataset: str, cfg: VitTrainConfig):
+def _validation(dataset: str, cfg: VitTrainConfig, streaming: bool = False):
     if not cfg.val_split or not cfg.eval_every:
         return None
     try:
-        samples = eval_samples(dataset, cfg.val_split, cfg, cfg.val_pairs)
+        samples = eval_samples(dataset, cfg.val_split, cfg, cfg.val_pairs, streaming)
     except LinecorrError:
         return None  # no such split, or no pairs in it: train without validation
     return (lambda model: cross_ap(model, samples)) if samples else None
 
 
-def _loader(dataset: str, cfg: VitTrainConfig, dist: DistInfo, start_step: int):
-    return make_loader(PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank), cfg, collate)
+def _loader(dataset: str, cfg: VitTrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
+    stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank, streaming=streaming)
+    return make_loader(stream, cfg, collate)
 
 
-def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
+def resolve_steps(cfg: VitTrainConfig, dataset: str, streaming: bool = False) -> VitTrainConfig:
     """With ``epochs > 0``, set ``steps`` = epochs x training pairs / effective batch (rounded up)."""
     import dataclasses
 
@@ -91,16 +92,22 @@ def resolve_steps(cfg: VitTrainConfig, dataset: str) -> VitTrainConfig:
         if cfg.steps <= 0:
             raise LinecorrError("set steps > 0 or epochs > 0")
         return cfg
-    n = len(PairSource(dataset, cfg.train_split, cfg.data.regions, cache=1).pids)
+    n = len(PairSource(dataset, cfg.train_split, cfg.data.regions, cache=1, streaming=streaming).pids)
     steps = math.ceil(cfg.epochs * n / (cfg.batch_size * max(1, cfg.accum_steps)))
     return dataclasses.replace(cfg, steps=max(1, steps))
 
 
 def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
-                    progress: bool = True) -> Path:
-    """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path."""
+                    progress: bool = True, streaming: bool = False) -> Path:
+    """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path.
+
+    Args:
+        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``).
+        streaming: read a published dataset as a stream (pairs taken in storage order, shuffled
+            in a buffer).
+    """
     dataset = os.fspath(dataset)
-    cfg = resolve_steps(cfg, dataset)
+    cfg = resolve_steps(cfg, dataset, streaming)
 
     def build(dist: DistInfo) -> PatchViT:
         model = PatchViT(cfg.model)
@@ -111,8 +118,8 @@ def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | 
         return model
 
     return run_training(cfg, out, resume, title="patch-ViT", build_model=build, loss_fn=make_loss_fn(cfg),
-                        validation=lambda: _validation(dataset, cfg),
-                        loader=lambda dist, step: _loader(dataset, cfg, dist, step), trainer_cls=VitTrainer,
+                        validation=lambda: _validation(dataset, cfg, streaming),
+                        loader=lambda dist, step: _loader(dataset, cfg, dist, step, streaming), trainer_cls=VitTrainer,
                         progress=progress)
 
 

@@ -15,20 +15,22 @@ import numpy as np
 import torch
 
 from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
-from benchmark.train.data import SeededStream
+from benchmark.train.data import STREAM_BUFFER, SeededStream, shuffled, stream_shard
 from benchmark.train.vit_config import VitTrainConfig
 from dataprep.errors import LinecorrError
-from dataprep.format import Dataset
+from dataprep.format import open_dataset
 
 
 class PairSource:
     """GT pairs of a split, frames decoded on demand and kept in a small LRU cache.
 
     Each cached frame keeps only its line image ``(H, W) uint8`` and GT region map ``(H, W) int32``.
+    ``root`` is anything ``open_dataset`` opens; ``streaming`` opens a published one as a stream.
     """
 
-    def __init__(self, root: str, split: str, regions: str = "segments", cache: int = 256) -> None:
-        self.ds = Dataset.open(root)
+    def __init__(self, root: str, split: str, regions: str = "segments", cache: int = 256,
+                 streaming: bool = False) -> None:
+        self.ds = open_dataset(root, streaming=streaming)
         if split not in self.ds.splits:
             raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})", root)
         self.pids = self.ds.pair_ids(split)
@@ -115,18 +117,35 @@ def collate(samples: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
 
+def _in_order(src: PairSource, shard: int, shards: int):
+    """Every pair of ``src`` in storage order, for ever (a streamed dataset: rows read once an epoch)."""
+    pids = src.pids[shard::shards] or src.pids
+    while True:
+        for pid in pids:
+            yield src.get(pid)
+
+
 class PairStream(SeededStream):
-    """An endless stream of augmented patch-ViT training samples."""
+    """An endless stream of augmented patch-ViT training samples.
+
+    Random GT pairs; from a streamed dataset, the pairs in storage order through a shuffle buffer.
+    """
 
     def samples(self, rng: np.random.Generator):
-        src = PairSource(self.root, self.cfg.train_split, self.cfg.data.regions, self.cfg.frame_cache)
+        src = PairSource(self.root, self.cfg.train_split, self.cfg.data.regions, self.cfg.frame_cache,
+                         self.streaming)
+        if src.ds.sequential:
+            for item in shuffled(_in_order(src, *stream_shard(self.rank)), STREAM_BUFFER, rng):
+                yield make_sample(*item, self.cfg, rng)
+            return
         while True:
             pid = src.pids[int(rng.integers(len(src.pids)))]
             yield make_sample(*src.get(pid), self.cfg, rng)
 
 
-def eval_samples(root: str, split: str, cfg: VitTrainConfig, limit: int) -> list[dict[str, np.ndarray]]:
+def eval_samples(root: str, split: str, cfg: VitTrainConfig, limit: int,
+                 streaming: bool = False) -> list[dict[str, np.ndarray]]:
     """Whole-frame samples of ``limit`` GT pairs spread evenly over ``split`` (validation)."""
-    src = PairSource(root, split, cfg.data.regions, cache=8)
+    src = PairSource(root, split, cfg.data.regions, cache=8, streaming=streaming)
     step = max(1, len(src.pids) // max(1, limit))
     return [make_sample(*src.get(pid), cfg, None) for pid in src.pids[::step][:limit]]

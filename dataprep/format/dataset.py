@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +72,12 @@ class Frame:
 class Dataset:
     """A dataset directory opened for reading.
 
+    Every file is read through a few storage methods (``_read_json``, ``_read_image``,
+    ``_is_file``, ``_subdirs``, ``_file_names``, :meth:`file_digests`); a subclass that overrides
+    them reads the same format from elsewhere with the same checks
+    (``dataprep.publish.reader.PublishedDataset``: a dataset written by ``linecorr publish``).
+    :func:`dataprep.format.open_dataset` picks the right one for a path or Hub id.
+
     Example:
         >>> ds = Dataset.open("out/demo")           # doctest: +SKIP
         >>> f = ds.load_frame("clip000", "0000")     # doctest: +SKIP
@@ -93,7 +101,7 @@ class Dataset:
         """Clips whose line art is drawn in ``style`` (``clip.json`` ``meta.line_style``; none = ``exact``)."""
         return [c for c in self.clip_ids if self.clip(c).meta.get("line_style", "exact") == style]
 
-    def only_clips(self, keep=None, gaps=None) -> "Dataset":
+    def only_clips(self, keep=None, gaps=None) -> Dataset:
         """A view restricted to the clips in ``keep`` and the pairs ``gaps`` frames apart.
 
         Clip ids, splits and pair ids list only those; the files are shared. A benchmark with
@@ -104,8 +112,10 @@ class Dataset:
             keep: clip ids to keep (None = all of this dataset's).
             gaps: frame gaps (difference of the frames' positions in their clip) of the pairs to keep.
         """
-        view = Dataset(self.root, self.manifest)
         clips = set(self.clip_ids) if keep is None else set(keep)
+        view = copy.copy(self)  # same class and storage (a published dataset shares its open readers)
+        view.__dict__.pop("clip_ids", None)  # cached properties of this object, recomputed for the view
+        view.__dict__.pop("splits", None)
         view._keep = clips if self._keep is None else clips & self._keep
         view._gaps = set(gaps) if gaps is not None else self._gaps
         view._hashes = self._hashes
@@ -113,30 +123,57 @@ class Dataset:
         return view
 
     @classmethod
-    def open(cls, root: str | os.PathLike) -> "Dataset":
+    def open(cls, root: str | os.PathLike) -> Dataset:
         """Open ``root``; checks that it is a dataset (has a readable manifest)."""
         root = Path(root)
         if not root.is_dir():
             raise FormatError("is not a directory (expected a linecorr dataset)", root)
         mpath = root / layout.MANIFEST
         if not mpath.is_file():
+            if (root / "publish.json").is_file():  # written by `linecorr publish`: say what reads it
+                raise FormatError("is a published dataset (no manifest.json): train and score read it "
+                                  "(dataprep.format.open_dataset); other commands need the linecorr folder", root)
             raise FormatError("is not a linecorr dataset (no manifest.json)", root)
         return cls(root, Manifest.from_json(read_json(mpath), mpath))
+
+    #: True when frames can only be read efficiently in storage order (a streamed published
+    #: dataset): training then walks clips in order instead of jumping between them.
+    sequential: bool = False
+
+    # ---- storage: the only methods that touch files ---------------------------------------------
+    def _read_json(self, path: Path) -> Any:
+        """Parse the JSON file at ``path`` (one-line error naming it)."""
+        return read_json(path)
+
+    def _read_image(self, path: Path, reader: Callable[..., Any]) -> Any:
+        """Decode the image at ``path`` with ``reader(path, data=None)`` (an ``images.read_*``)."""
+        return reader(path)
+
+    def _is_file(self, path: Path) -> bool:
+        return path.is_file()
+
+    def _subdirs(self, path: Path) -> list[str]:
+        """Names of the folders directly in ``path`` (hidden ones left out), sorted; [] when absent."""
+        if not path.is_dir():
+            return []
+        return sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _file_names(self, path: Path, suffix: str) -> list[str]:
+        """Names of the ``*suffix`` files directly in ``path`` (hidden ones left out), sorted."""
+        if not path.is_dir():
+            return []
+        return sorted(p.name for p in path.glob("*" + suffix) if not p.name.startswith("."))
 
     # ---- clips and frames -------------------------------------------------------------------
     @cached_property
     def clip_ids(self) -> list[str]:
         """Clip ids, sorted."""
-        d = self.root / layout.CLIPS
-        if not d.is_dir():
-            return []
-        return sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")
-                      and (self._keep is None or p.name in self._keep))
+        return [c for c in self._subdirs(self.root / layout.CLIPS) if self._keep is None or c in self._keep]
 
     def clip(self, clip: str) -> ClipInfo:
         """The :class:`ClipInfo` of ``clip``."""
         path = layout.inside(self.root, layout.clip_dir(self.root, clip) / layout.CLIP_JSON)
-        info = ClipInfo.from_json(read_json(path), path)
+        info = ClipInfo.from_json(self._read_json(path), path)
         if info.id != clip:
             raise FormatError(f"clip.json id {info.id!r} does not match its folder {clip!r}", path)
         return info
@@ -153,12 +190,12 @@ class Dataset:
     def load_segments(self, clip: str, frame: str) -> SegmentTable:
         """The segment table of a frame."""
         p = self.path(clip, layout.SEGMENTS, frame)
-        return SegmentTable.from_json(read_json(p), p)
+        return SegmentTable.from_json(self._read_json(p), p)
 
     def load_seg(self, clip: str, frame: str) -> np.ndarray:
         """The ``(H, W) int32`` segment map of a frame (0 = line)."""
         p = self.path(clip, layout.SEG, frame)
-        seg = images.read_ids(p)
+        seg = self._read_image(p, images.read_ids)
         if seg.min() < 0:
             raise FormatError("segment map has negative ids (alpha 0?)", p)
         return seg
@@ -166,13 +203,13 @@ class Dataset:
     def load_frame(self, clip: str, frame: str, info: ClipInfo | None = None) -> Frame:
         """Load every layer of a frame; checks that their sizes agree with the clip."""
         info = info or self.clip(clip)
-        line_raw = images.read_image_raw(self.path(clip, layout.LINE, frame))
+        line_raw = self._read_image(self.path(clip, layout.LINE, frame), images.read_image_raw)
         seg = self.load_seg(clip, frame)
         color = alpha = labels = None
         if info.has_color:
-            color, alpha = images.read_color(self.path(clip, layout.COLOR, frame))
+            color, alpha = self._read_image(self.path(clip, layout.COLOR, frame), images.read_color)
         if info.has_labels:
-            labels = images.read_ids(self.path(clip, layout.LABEL, frame))
+            labels = self._read_image(self.path(clip, layout.LABEL, frame), images.read_ids)
         want = (info.height, info.width)
         for kind, arr in (("line", line_raw), ("seg", seg), ("color", color), ("label", labels)):
             if arr is not None and arr.shape[:2] != want:
@@ -182,8 +219,8 @@ class Dataset:
                 )
         parts = None
         parts_path = layout.frame_file(self.root, clip, layout.PARTS, frame)
-        if parts_path.is_file():
-            parts = images.read_ids(self.path(clip, layout.PARTS, frame))
+        if self._is_file(parts_path):
+            parts = self._read_image(self.path(clip, layout.PARTS, frame), images.read_ids)
             if parts.shape != want:
                 raise FormatError(f"image is {parts.shape[1]}x{parts.shape[0]}, clip.json says "
                                   f"{info.width}x{info.height}", parts_path)
@@ -195,9 +232,9 @@ class Dataset:
     def splits(self) -> dict[str, list[str]]:
         """``{split name: [clip ids]}`` from splits.json ({} when absent)."""
         p = self.root / layout.SPLITS
-        if not p.is_file():
+        if not self._is_file(p):
             return {}
-        obj = read_json(p)
+        obj = self._read_json(p)
         probs = splits_problems(obj)
         if probs:
             raise FormatError(probs[0], p)
@@ -206,30 +243,29 @@ class Dataset:
     def pair_ids(self, split: str | None = None) -> list[str]:
         """Pair ids (``<clip>/<frame_a>__<frame_b>``), sorted; restricted to a split's clips."""
         d = self.root / layout.PAIRS
-        if not d.is_dir():
-            return []
         if split is not None and split not in self.splits:
             raise FormatError(f"dataset has no split {split!r} (has: {', '.join(self.splits) or 'none'})",
                               self.root / layout.SPLITS)
         keep = self._keep if split is None else set(self.splits[split])
         out = []
-        for cd in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            if keep is not None and cd.name not in keep:
+        for clip in self._subdirs(d):
+            if keep is not None and clip not in keep:
                 continue
-            pos = None if self._gaps is None else {f: i for i, f in enumerate(self.clip(cd.name).frames)}
-            for f in sorted(cd.glob("*.json")):
-                if not f.name.startswith(".") and "__" in f.stem:
-                    a, _, b = f.stem.partition("__")
+            pos = None if self._gaps is None else {f: i for i, f in enumerate(self.clip(clip).frames)}
+            for name in self._file_names(d / clip, ".json"):
+                stem = name[: -len(".json")]
+                if "__" in stem:
+                    a, _, b = stem.partition("__")
                     if pos is not None and pos.get(b, -10**9) - pos.get(a, 10**9) not in self._gaps:
                         continue
-                    out.append(f"{cd.name}/{a}__{b}")
+                    out.append(f"{clip}/{a}__{b}")
         return out
 
     def load_pair(self, pid: str) -> Pair:
         """Load a pair by id; checks the file agrees with its name."""
         clip, fa, fb = parse_pair_id(pid)
         p = layout.inside(self.root, layout.pair_file(self.root, clip, fa, fb))
-        pair = Pair.from_json(read_json(p), p)
+        pair = Pair.from_json(self._read_json(p), p)
         if pair.id != pid:
             raise FormatError(f"pair file holds {pair.id!r}, its name says {pid!r}", p)
         return pair
@@ -285,13 +321,7 @@ class Dataset:
         say which frames and pairs differ.
         """
         clips = None if split is None else set(self.splits.get(split, []))
-        keep = self._ground_truth_files(clips)
-        out = {}
-        for p in sorted(self.root.rglob("*")):
-            rel = p.relative_to(self.root)
-            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith(".") and keep(rel.parts):
-                out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
-        return out
+        return dict(self.file_digests(self._ground_truth_files(clips)))
 
     @staticmethod
     def _ground_truth_files(clips: set[str] | None):
@@ -307,11 +337,28 @@ class Dataset:
 
         return keep
 
-    def _hash(self, keep) -> str:
-        h = hashlib.sha256()
+    def file_digests(self, keep: Callable[[tuple[str, ...]], bool] | None = None) -> Iterator[tuple[str, str]]:
+        """``(relative POSIX path, SHA-256 hex)`` of every file the hashes cover, in hash order.
+
+        Every file but ``manifest.json`` and hidden ones (name starting with '.'), in the order of
+        their paths' parts (``sorted`` of :class:`pathlib.Path`), read one at a time.
+
+        Args:
+            keep: predicate on the relative path's parts; files it rejects are not read.
+        """
         for p in sorted(self.root.rglob("*")):
             rel = p.relative_to(self.root)
-            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith(".") and keep(rel.parts):
-                h.update(rel.as_posix().encode() + b"\0")
-                h.update(hashlib.sha256(p.read_bytes()).digest())
+            if p.is_file() and p.name != layout.MANIFEST and not p.name.startswith(".") and (keep is None or keep(rel.parts)):
+                yield rel.as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()
+
+    @staticmethod
+    def combine_digests(items: Iterator[tuple[str, str]]) -> str:
+        """The dataset hash of ``(relative path, SHA-256 hex)`` items in hash order (:meth:`file_digests`)."""
+        h = hashlib.sha256()
+        for rel, digest in items:
+            h.update(rel.encode() + b"\0")
+            h.update(bytes.fromhex(digest))
         return h.hexdigest()
+
+    def _hash(self, keep) -> str:
+        return self.combine_digests(self.file_digests(keep))

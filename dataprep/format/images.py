@@ -33,31 +33,40 @@ MAX_ID_RGB = 256**3 - 1
 Image.MAX_IMAGE_PIXELS = 32768 * 32768
 
 
-def _open(path: Path) -> Image.Image:
-    """Open and fully decode an image file, turning every decoder failure into a FormatError."""
-    if not path.is_file():
+def _open(path: Path, data: bytes | None = None) -> Image.Image:
+    """Open and fully decode an image file, turning every decoder failure into a FormatError.
+
+    Args:
+        path: the file; with ``data``, only the name that messages give.
+        data: the file's bytes when they come from elsewhere (a published dataset's parquet row).
+    """
+    if data is None and not path.is_file():
         raise FormatError("file is missing", path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(path if data is None else io.BytesIO(data))
             img.load()  # decode now: truncated data raises here, not later deep in numpy
     except FormatError:
         raise
-    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for bad files
+    except Exception as e:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError... for bad files
         raise FormatError(f"cannot decode image ({type(e).__name__}: {e})", path) from None
     return img
 
 
-def read_image_raw(path: str | os.PathLike) -> np.ndarray:
+def read_image_raw(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
     """Read an 8-bit or 16-bit image as stored.
+
+    Args:
+        path: the image file; with ``data``, only the name that messages give.
+        data: the file's bytes, decoded instead of reading ``path``.
 
     Returns:
         ``(H, W)`` uint8/uint16 for gray images, ``(H, W, C)`` uint8 for LA (C=2), RGB (C=3)
         and RGBA (C=4). Palette images are expanded to RGB(A).
     """
     path = Path(path)
-    img = _open(path)
+    img = _open(path, data)
     mode = img.mode
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -130,14 +139,14 @@ def split_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, (arr[..., 3] if c == 4 else None)
 
 
-def read_color(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a color image.
+def read_color(path: str | os.PathLike, data: bytes | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a color image (from ``data``, its bytes, when given; ``path`` then only names it).
 
     Returns:
         ``(rgb, alpha)``: ``(H, W, 3) uint8`` RGB as stored (not composited) and
         ``(H, W) uint8`` alpha, or None for images without alpha.
     """
-    arr = read_image_raw(path)
+    arr = read_image_raw(path, data)
     if arr.dtype != np.uint8:
         raise FormatError(f"color image must be 8-bit, got {arr.dtype}", path)
     if arr.ndim == 2:
@@ -167,9 +176,9 @@ def decode_ids(arr: np.ndarray, path: str | os.PathLike | None = None) -> np.nda
     return ids
 
 
-def read_ids(path: str | os.PathLike) -> np.ndarray:
-    """Read a label image (segment map or pixel label map) as ``(H, W) int32``."""
-    return decode_ids(read_image_raw(path), path)
+def read_ids(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
+    """Read a label image (segment map or pixel label map) as ``(H, W) int32`` (from ``data`` when given)."""
+    return decode_ids(read_image_raw(path, data), path)
 
 
 def check_int_map(ids: np.ndarray, what: str, allow_negative: bool, path=None) -> np.ndarray:

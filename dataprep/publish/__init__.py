@@ -14,8 +14,8 @@ is cheap.
 from __future__ import annotations
 
 from dataprep.publish.export import PublishConfig, PublishResult, publish_dataset
-from dataprep.publish.hf_dataset import decode_segment_image, hf_features
+from dataprep.publish.hf_dataset import decode_label_image, decode_segment_image, hf_features
 from dataprep.publish.hub import check_push_ready
 
-__all__ = ["PublishConfig", "PublishResult", "check_push_ready", "decode_segment_image", "hf_features",
-           "publish_dataset"]
+__all__ = ["PublishConfig", "PublishResult", "check_push_ready", "decode_label_image", "decode_segment_image",
+           "hf_features", "publish_dataset"]

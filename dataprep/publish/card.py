@@ -14,6 +14,7 @@ import numpy as np
 
 from dataprep.format.dataset import Dataset
 from dataprep.format.schema import MATCH_SOURCES, SCHEMA_VERSION, parse_pair_id
+from dataprep.publish.files import FILES_CONFIG, FILES_DIR, FILES_SPLIT
 from dataprep.viz import match_groups
 
 # License ids the Hub knows (a subset: the ones datasets of drawings plausibly use).
@@ -143,7 +144,10 @@ def card_header(ds: Dataset, dd, parquet_bytes: int) -> dict:
         "tags": ["line-art", "animation", "anime", "correspondence", "segment-matching", "colorization", "linecorr"],
         "size_categories": [size_category(n)],
         "configs": [{"config_name": "default", "default": True,
-                     "data_files": [{"split": k, "path": f"data/{k}-*.parquet"} for k in dd]}],
+                     "data_files": [{"split": k, "path": f"data/{k}-*.parquet"} for k in dd]},
+                    # The file index linecorr reads the data back through (dataprep/publish/files.py).
+                    {"config_name": FILES_CONFIG,
+                     "data_files": [{"split": FILES_SPLIT, "path": f"{FILES_DIR}/files-*.parquet"}]}],
         "dataset_info": info,
     }
 
@@ -218,7 +222,20 @@ if seg.ndim == 3:  # RGB-encoded (some id > 65535): id = R*65536 + G*256 + B
 m = row["matches"]  # segment m["a"][i] of frame A <-> segment m["b"][i] of frame B
 ```
 
-With linecorr installed, `dataprep.publish.decode_segment_image(row["seg_a"])` does the same."""
+With linecorr installed, `dataprep.publish.decode_segment_image(row["seg_a"])` does the same, and
+`decode_label_image(row["label_a"])` decodes the pixel label and part maps (alpha 0 = -1).
+
+linecorr trains and scores on this dataset as it is, from the Hub or a local copy, without
+converting it back (docs/PUBLISH.md in the linecorr repository):
+
+```bash
+linecorr train ant --config tiny --dataset {rid} --out runs/ant
+linecorr score --method nearest-aligned --dataset {rid} --split {splits[-1]} --out-dir results
+```
+
+It reads the frames through the pair rows and the file index (config `{FILES_CONFIG}`: every
+source file's SHA-256 and where its bytes are), so its content and ground-truth hashes are those of
+the source dataset."""
 
 
 def render_card(ds: Dataset, dd, stats: dict[str, SplitStats], parquet_bytes: int, content_hash: str,
@@ -235,7 +252,8 @@ def render_card(ds: Dataset, dd, stats: dict[str, SplitStats], parquet_bytes: in
         f"# {m.name}\n",
         (m.description or "Line-art frames with segment maps and segment-wise correspondences.") + "\n",
         ("Each row is a **pair** of frames of one clip: both line images, both color images (when the clip "
-         "has them), both segment label maps (lossless PNG), both segment tables and the many-to-many "
+         "has them), both segment label maps (lossless PNG), the pixel label and part maps when the source "
+         "has them, both segment tables and the many-to-many "
          "segment matches between them, as in the Animation Transformer (AnT) and manga region-correspondence "
          "papers. Exported with `linecorr publish` from the linecorr format "
          f"(docs/FORMAT.md, schema version {m.schema_version}; this linecorr writes {SCHEMA_VERSION}).\n"),
@@ -265,7 +283,7 @@ def render_card(ds: Dataset, dd, stats: dict[str, SplitStats], parquet_bytes: in
     return "\n".join(parts)
 
 
-_SCHEMA_TABLE = """| column | type | meaning |
+_SCHEMA_TABLE = f"""| column | type | meaning |
 |---|---|---|
 | `id` | string | pair id `<clip>/<frame_a>__<frame_b>` |
 | `clip`, `frame_a`, `frame_b` | string | clip and frame ids |
@@ -280,6 +298,14 @@ _SCHEMA_TABLE = """| column | type | meaning |
 | `status`, `comment` | string | review status (todo, in_progress, done, accepted, rejected) and reviewer comment |
 | `meta` | string | the pair's metadata as JSON |
 | `provenance` | struct | source dataset name, schema version, producer stage/version/git sha, content hash, clip source (JSON) |
+| `label_a`, `label_b` | Image or null | pixel label map (clips with labels): RGBA PNG, id = R·65536 + G·256 + B, alpha 0 = −1 |
+| `parts_a`, `parts_b` | Image or null | exact part-id map under a drawn line style (format 1.1), encoded as `label`; null without one |
+| `segments_json_a`, `segments_json_b` | string | the segment table file verbatim (all columns, full precision) |
+| `pair_json` | string | the pair file verbatim (with the optional part-region matches) |
+
+The config `{FILES_CONFIG}` (`{FILES_DIR}/files-*.parquet`) lists every file of the source dataset:
+`path`, `sha256`, `size`, and where its bytes are (`split`, `row`, `column` of a pair row, or `data`
+for the files no row carries: manifest, splits, clip.json, frames in no pair).
 """
 
 

@@ -5,6 +5,9 @@ Output (``OUT``)::
     OUT/README.md                              dataset card (YAML header + generated summary)
     OUT/preview.png                            one pair drawn by dataprep.viz, shown in the card
     OUT/data/<split>-00000-of-0000N.parquet    the rows, the layout the Hub serves
+    OUT/linecorr/files-00000-of-0000N.parquet  the file index: every source file's digest and where
+                                               its bytes are (dataprep.publish.files), so that
+                                               `linecorr train/score --dataset OUT` read it back
     OUT/arrow/                                 DatasetDict.save_to_disk copy (load_from_disk)
     OUT/publish.json                           what was published, from what, by which linecorr
 
@@ -155,6 +158,7 @@ def _build(ds: Dataset, splits: dict[str, list[str]], stage: Path, cfg: PublishC
     """Write everything into the staging folder ``stage``."""
     from dataprep.format.writer import make_producer
     from dataprep.publish.card import compute_stats, render_card
+    from dataprep.publish.files import FILES_DIR, LAYOUT, row_locations, write_index
     from dataprep.publish.hf_dataset import (
         ARROW_DIR,
         DATA_DIR,
@@ -164,7 +168,9 @@ def _build(ds: Dataset, splits: dict[str, list[str]], stage: Path, cfg: PublishC
         write_parquet,
     )
 
-    content_hash = ds.content_hash()
+    # One pass over the source's bytes gives both the content hash and the file index's digests.
+    digests = list(ds.file_digests())
+    content_hash = Dataset.combine_digests(digests)
     stats = compute_stats(ds, splits)
     cache = stage / ".cache"  # datasets' Arrow cache: inside the staging folder, deleted below
     bar = _bar(sum(map(len, splits.values()))) if progress else None
@@ -178,6 +184,7 @@ def _build(ds: Dataset, splits: dict[str, list[str]], stage: Path, cfg: PublishC
     finally:
         if bar is not None:
             bar.close()
+    index = write_index(ds, digests, row_locations(ds, splits), stage / FILES_DIR, shard_bytes)
     if cfg.verify:
         verify_parquet(ds, files)
     preview = _preview(ds, splits, stage) if cfg.preview else None
@@ -194,6 +201,7 @@ def _build(ds: Dataset, splits: dict[str, list[str]], stage: Path, cfg: PublishC
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "producer": vars(producer), "repo_id": cfg.repo_id, "counts": counts,
         "files": {k: [p.relative_to(stage).as_posix() for p in ps] for k, ps in files.items()},
+        "layout": LAYOUT, "index": [p.relative_to(stage).as_posix() for p in index],
     })
     splits_rows = {k: len(d) for k, d in dd.items()}
     del dd  # release the memory maps of the cache before deleting it

@@ -3,7 +3,10 @@
 Rows are produced by a generator (``Dataset.from_generator`` with explicit :func:`hf_features`),
 so only ``writer_batch_size`` rows of images are in memory at a time. Images are embedded as the
 PNG bytes of the source files (no decode/re-encode), except segment maps that are not already
-16-bit gray, which are re-encoded to the canonical encoding (see :func:`seg_png_bytes`).
+16-bit gray, which are re-encoded to the canonical encoding (see :func:`seg_png_bytes`). The
+segment-table and pair JSON files are embedded verbatim too (``segments_json_a/b``,
+``pair_json``), so a row holds every file of its pair byte for byte: ``linecorr train`` / ``score``
+read a published dataset through them (``dataprep.publish.reader``) with the source's hashes.
 
 Row schema (``features``), per pair ``<clip>/<frame_a>__<frame_b>``:
 
@@ -17,6 +20,10 @@ Row schema (``features``), per pair ``<clip>/<frame_a>__<frame_b>``:
 ``seg_a/b``          Image, segment map: 16-bit gray PNG (id = value) when every id <= 65535,
                      else 8-bit RGB PNG with id = R*65536 + G*256 + B; 0 = line pixels.
                      :func:`decode_segment_image` turns either into ``(H, W) int32``.
+``label_a/b``        Image or None, pixel label map (clips with ``has_labels``): RGBA PNG, id =
+                     R*65536 + G*256 + B, alpha 0 = -1 (:func:`decode_label_image`)
+``parts_a/b``        Image or None, exact part-id map under a drawn line style (format 1.1), as
+                     ``label``; None when the frame has no ``parts/`` file
 ``segments_a/b``     struct of lists, the segment table: ``id`` int32, ``area`` int64, ``bbox``
                      ``[x, y, w, h]`` int32, ``centroid`` ``[x, y]`` float32, ``color`` RGBA
                      uint8 (None without color), ``label`` int64 (correspondence id, -1 unknown),
@@ -29,6 +36,10 @@ Row schema (``features``), per pair ``<clip>/<frame_a>__<frame_b>``:
 ``provenance``       struct: ``dataset``, ``schema_version``, ``producer_stage``,
                      ``producer_version``, ``producer_git_sha``, ``content_hash`` (SHA-256 of the
                      source dataset, see ``Dataset.content_hash``), ``clip_source`` (JSON)
+``segments_json_a/b`` string, the frame's ``segments/<frame>.json`` verbatim (every column,
+                     full precision; ``segments_a/b`` is its convenient, float32-centroid view)
+``pair_json``        string, the pair's ``pairs/<clip>/<a>__<b>.json`` verbatim (incl. the
+                     optional ``region_matches``)
 ===================  ===========================================================================
 """
 
@@ -61,6 +72,13 @@ ARROW_DIR = "arrow"
 _STATS_COLUMNS = ("id", "clip", "frame_a", "frame_b", "gap", "width", "height", "status")
 # The Hub and ``datasets`` accept split names matching this (no '-': it separates shard names).
 _HF_SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+#: Row column carrying each per-frame file kind (``layout`` kind -> column prefix; + ``_a``/``_b``).
+FRAME_COLUMNS = {layout.LINE: "line", layout.COLOR: "color", layout.SEG: "seg", layout.LABEL: "label",
+                 layout.PARTS: "parts", layout.SEGMENTS: "segments_json"}
+#: Row column carrying the pair file.
+PAIR_COLUMN = "pair_json"
 
 
 def hf_features():
@@ -76,9 +94,8 @@ def hf_features():
                          "frame_b": Value("string"), "gap": Value("int32"), "width": Value("int32"),
                          "height": Value("int32")}
     for side in ("a", "b"):
-        f[f"line_{side}"] = Image()
-        f[f"color_{side}"] = Image()
-        f[f"seg_{side}"] = Image()
+        for kind in ("line", "color", "seg", "label", "parts"):
+            f[f"{kind}_{side}"] = Image()
     f["segments_a"] = dict(table)
     f["segments_b"] = dict(table)
     f["matches"] = {"a": List(Value("int32")), "b": List(Value("int32")), "source": List(Value("string")),
@@ -90,6 +107,10 @@ def hf_features():
     f["provenance"] = {k: Value("string") for k in ("dataset", "schema_version", "producer_stage",
                                                      "producer_version", "producer_git_sha", "content_hash",
                                                      "clip_source")}
+    # The source's JSON files verbatim, last: the exact copies the linecorr reader uses.
+    f["segments_json_a"] = Value("string")
+    f["segments_json_b"] = Value("string")
+    f[PAIR_COLUMN] = Value("string")
     return Features(f)
 
 
@@ -101,6 +122,15 @@ def decode_segment_image(img: PILImage.Image | np.ndarray) -> np.ndarray:
     """
     arr = np.asarray(img)
     return images.decode_ids(arr.astype(np.uint16) if arr.ndim == 2 else arr)
+
+
+def decode_label_image(img: PILImage.Image | np.ndarray) -> np.ndarray:
+    """Decode a ``label_a/b`` or ``parts_a/b`` value to the ``(H, W) int32`` map (-1 = none).
+
+    Args:
+        img: the decoded Image column value (PIL image, mode ``RGBA``) or its array.
+    """
+    return images.decode_ids(np.asarray(img))
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +179,15 @@ def _read_bytes(path: Path) -> bytes:
         raise FormatError(f"cannot read ({e.strerror})", path) from None
 
 
+def is_16bit_gray_png(data: bytes) -> bool:
+    """Whether ``data`` starts like a 16-bit grayscale PNG (signature, then IHDR bit depth 16, color type 0).
+
+    The segment maps that :func:`seg_png_bytes` passes through untouched; the others are
+    re-encoded, and the published file index keeps their source bytes (``dataprep.publish.files``).
+    """
+    return len(data) >= 26 and data[:8] == _PNG_MAGIC and data[12:16] == b"IHDR" and data[24] == 16 and data[25] == 0
+
+
 def seg_png_bytes(path: Path) -> bytes:
     """PNG bytes of a segment map in the canonical encoding, checked to decode.
 
@@ -162,7 +201,7 @@ def seg_png_bytes(path: Path) -> bytes:
     ids = images.decode_ids(raw, path)
     if ids.min() < 0:
         raise FormatError("segment map has negative ids (alpha 0?)", path)
-    if raw.dtype == np.uint16 and data[:8] == b"\x89PNG\r\n\x1a\n":
+    if raw.dtype == np.uint16 and is_16bit_gray_png(data):
         return data
     return images.encode_segment_map(ids, path)
 
@@ -176,6 +215,18 @@ def checked_image_bytes(path: Path) -> bytes:
     except Exception as e:  # noqa: BLE001 - PIL raises many types for bad files
         raise FormatError(f"cannot decode image ({type(e).__name__}: {e})", path) from None
     return data
+
+
+def json_file_text(path: Path) -> tuple[str, Any]:
+    """A JSON file's text (verbatim, for the row) and its parsed value (one-line errors naming it)."""
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8")
+        return text, json.loads(text)
+    except UnicodeDecodeError as e:
+        raise FormatError(f"cannot read JSON ({e})", path) from None
+    except json.JSONDecodeError as e:
+        raise FormatError(f"malformed JSON (line {e.lineno}, column {e.colno}: {e.msg})", path) from None
 
 
 def _table_row(t: SegmentTable) -> dict:
@@ -206,13 +257,22 @@ def pair_row(ds: Dataset, pair: Pair, info: ClipInfo, prov: dict[str, str]) -> d
         color = checked_image_bytes(ds.path(pair.clip, layout.COLOR, fr)) if info.has_color else None
         row[f"color_{side}"] = _image(color)
         row[f"seg_{side}"] = _image(seg_png_bytes(ds.path(pair.clip, layout.SEG, fr)))
-        row[f"segments_{side}"] = _table_row(ds.load_segments(pair.clip, fr))
+        label = checked_image_bytes(ds.path(pair.clip, layout.LABEL, fr)) if info.has_labels else None
+        row[f"label_{side}"] = _image(label)
+        parts = layout.frame_file(ds.root, pair.clip, layout.PARTS, fr)
+        row[f"parts_{side}"] = _image(checked_image_bytes(ds.path(pair.clip, layout.PARTS, fr))
+                                      if parts.is_file() else None)
+        seg_path = ds.path(pair.clip, layout.SEGMENTS, fr)
+        text, obj = json_file_text(seg_path)
+        row[f"segments_{side}"] = _table_row(SegmentTable.from_json(obj, seg_path))
+        row[f"segments_json_{side}"] = text
     ms = pair.matches
     row["matches"] = {"a": [m.a for m in ms], "b": [m.b for m in ms], "source": [m.source for m in ms],
                       "confidence": [float(m.confidence) for m in ms]}
     row.update(unmatched_a=list(pair.unmatched_a), unmatched_b=list(pair.unmatched_b), status=pair.status,
                comment=pair.comment, meta=json.dumps(pair.meta, sort_keys=True),
                provenance={**prov, "clip_source": json.dumps(info.source, sort_keys=True)})
+    row[PAIR_COLUMN] = json_file_text(layout.pair_file(ds.root, pair.clip, pair.frame_a, pair.frame_b))[0]
     return row
 
 

@@ -20,7 +20,7 @@ import yaml
 from dataprep.cli import main
 from dataprep.errors import LinecorrError
 from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, images, make_producer, parse_pair_id
-from dataprep.publish import PublishConfig, decode_segment_image, hf_dataset, publish_dataset
+from dataprep.publish import PublishConfig, decode_label_image, decode_segment_image, hf_dataset, publish_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,8 @@ def test_output_layout(published, toy_dataset):
     out = published.out
     assert sorted(p.name for p in (out / "data").iterdir()) == [
         "test-00000-of-00001.parquet", "train-00000-of-00001.parquet", "val-00000-of-00001.parquet"]
-    for f in ("README.md", "preview.png", "publish.json", "arrow/dataset_dict.json"):
+    for f in ("README.md", "preview.png", "publish.json", "arrow/dataset_dict.json",
+              "linecorr/files-00000-of-00001.parquet"):
         assert (out / f).is_file(), f
     assert not (out / ".cache").exists()
     assert not out.with_name(out.name + ".partial").exists()
@@ -79,6 +80,30 @@ def test_parquet_round_trip_is_pixel_exact(published, toy_dataset, tmp_path):
     np.testing.assert_array_equal(np.asarray(row["line_a"]), images.read_image_raw(ds.path(clip, "line", fa)))
 
 
+def test_rows_carry_every_file_of_their_frames_and_the_index_the_rest(published, toy_dataset, tmp_path):
+    """What `linecorr train/score` read back: label/part maps, the JSON files verbatim, the file index."""
+    from datasets import load_dataset
+
+    ds = Dataset.open(toy_dataset)
+    row = _load_parquet(published, tmp_path / "cache")["test"][1]
+    clip, fa, fb = parse_pair_id(row["id"])
+    np.testing.assert_array_equal(decode_label_image(row["label_a"]), images.read_ids(ds.path(clip, "label", fa)))
+    assert row["parts_a"] is None and row["parts_b"] is None  # the toy set has no parts layer
+    assert row["segments_json_b"].encode() == ds.path(clip, "segments", fb).read_bytes()
+    assert row["pair_json"].encode() == (toy_dataset / "pairs" / clip / f"{fa}__{fb}.json").read_bytes()
+    files = load_dataset(str(published.out), "linecorr_files", split="files", cache_dir=str(tmp_path / "c2"))
+    listed = {r["path"]: r for r in files}
+    on_disk = {p.relative_to(toy_dataset).as_posix() for p in toy_dataset.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk
+    assert listed["manifest.json"]["data"] == (toy_dataset / "manifest.json").read_bytes()
+    loc = listed[f"clips/{clip}/seg/{fb}.png"]
+    assert (loc["split"], loc["row"], loc["column"], loc["data"]) == ("test", 1, "seg_b", None)
+    assert Dataset.combine_digests((p, listed[p]["sha256"]) for p in sorted(on_disk - {"manifest.json"},
+                                   key=lambda p: p.split("/"))) == ds.content_hash()
+    marker = json.loads((published.out / "publish.json").read_text())
+    assert marker["layout"] == 2 and marker["index"] == ["linecorr/files-00000-of-00001.parquet"]
+
+
 def test_save_to_disk_round_trip(published, toy_dataset):
     from datasets import load_from_disk
 
@@ -98,11 +123,14 @@ def test_card_header_and_body(published):
     assert head["task_categories"] and "line-art" in head["tags"]
     assert head["configs"][0]["data_files"] == [
         {"split": s, "path": f"data/{s}-*.parquet"} for s in ("train", "val", "test")]
+    assert head["configs"][1] == {"config_name": "linecorr_files",
+                                  "data_files": [{"split": "files", "path": "linecorr/files-*.parquet"}]}
     assert [s["num_examples"] for s in head["dataset_info"]["splits"]] == [3, 3, 3]
     for needle in ("![", "preview.png", 'load_dataset("linecorr/toy")', 'load_dataset("parquet"',
                    "The Animation Transformer: Visual Correspondence via Segment Matching",
                    "Region-Wise Correspondence Prediction between Manga Line Art Images",
-                   "Segments per frame", "Many-to-many", "schema version 1.1", "| `test` | 1 | 4 | 3 |"):
+                   "Segments per frame", "Many-to-many", "schema version 1.1", "| `test` | 1 | 4 | 3 |",
+                   "linecorr train ant --config tiny --dataset linecorr/toy", "`pair_json`"):
         assert needle in text, needle
 
 

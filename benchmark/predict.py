@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -9,6 +10,15 @@ from benchmark.inputs import DEFAULT_TRACK, check_track, visible_frame
 from benchmark.predictions import Predictions, required_pairs, scores_to_edges
 from dataprep.format import Dataset
 from dataprep.format.schema import parse_pair_id
+
+
+def _params(cfg) -> dict:
+    """A matcher's settings as JSON-able data (a nested config, e.g. ``LabelConfig.coarse``, as a dict)."""
+    if dataclasses.is_dataclass(cfg):
+        from dataprep.config import config_dict
+
+        return config_dict(cfg)
+    return getattr(cfg, "__dict__", {})
 
 
 def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None,
@@ -30,7 +40,7 @@ def predict_split(matcher, ds: Dataset, split: str, method: dict | None = None,
         pairs[pid] = scores_to_edges(matcher.match(a, b), a.segments.ids, b.segments.ids)
     meta = method or {"name": getattr(matcher, "name", type(matcher).__name__),
                       "description": (type(matcher).__doc__ or "").strip().splitlines()[0],
-                      "params": getattr(getattr(matcher, "cfg", None), "__dict__", {})}
+                      "params": _params(getattr(matcher, "cfg", None))}
     return Predictions(meta, split, pairs, {"name": ds.manifest.name, "content_hash": ds.content_hash(),
                                             "ground_truth_hash": ds.ground_truth_hash()},
                        track=track)

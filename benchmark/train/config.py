@@ -11,26 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass
-class ModelConfig:
-    """Architecture of :class:`benchmark.models.ant.model.AnT` (paper sec. 3.1)."""
-
-    crop_size: int = 32  # Hc = Wc: side of each segment crop in pixels (paper: 32)
-    crop_margin: float = 0.1  # context added around the bbox on each side, as a fraction of its side
-    min_crop: float = 8.0  # smallest crop window side in image pixels, so tiny segments keep some context
-    supersample: int = 2  # samples per crop pixel side, averaged: keeps 1-px lines visible when shrinking
-    backbone: str = "paper"  # "tiny": plain strided convs; "paper": a deeper VGG-style CNN (see model.py)
-    channels: tuple[int, ...] = (32, 64, 128)  # CNN width per stage; each stage halves the resolution
-    dim: int = 256  # D, the local-feature and attention width (paper: 256)
-    heads: int = 4  # attention heads (paper: 4)
-    layers: int = 9  # L, alternating self/cross attention blocks, self first (paper: 9; ablation: 3)
-    ffn_mult: int = 2  # hidden width of each block's point-wise MLP, as a multiple of D
-    dropout: float = 0.1  # input and attention dropout (paper: 0.1)
-    transformer: bool = True  # False = ablation "no transformer": local features go straight to the projection
-    positional: bool = True  # False = ablation "no positional embedding": the bbox MLP is dropped
-    cnn_bucket: int = 32  # CNN batches are padded (repeating crops) to a multiple of this: few distinct shapes,
-    #                       because every new batch shape costs oneDNN ~2x time and cache memory on CPU
+from benchmark.models.ant.config import AntModelConfig
 
 
 @dataclass
@@ -53,7 +34,7 @@ class TrainConfig:
     """Everything ``linecorr train ant`` needs, saved as ``config.yaml`` in the run folder."""
 
     preset: str = "paper"  # the named preset this config started from (a YAML file may set it)
-    model: ModelConfig = field(default_factory=ModelConfig)  # the architecture
+    model: AntModelConfig = field(default_factory=AntModelConfig)  # the architecture (beside the model)
     augment: AugmentConfig = field(default_factory=AugmentConfig)  # pair sampling and augmentation
     labels: str = "correspondence"  # forward-loss labels: "correspondence" (label), "color" (color classes) or "none"
     cycle_weight: float = 0.25  # alpha of the cycle-consistency loss (paper: 0.25); 0 = ablation "no cycle"
@@ -99,7 +80,7 @@ def tiny() -> TrainConfig:
     """
     return TrainConfig(
         preset="tiny",
-        model=ModelConfig(backbone="tiny", channels=(16, 32, 64), dim=64, layers=4, ffn_mult=2, dropout=0.1),
+        model=AntModelConfig(backbone="tiny", channels=(16, 32, 64), dim=64, layers=4, ffn_mult=2, dropout=0.1),
         steps=3000, batch_size=16, accum_steps=1, lr=2e-3, warmup_steps=100, lr_decay="cosine",
         threads=1, workers=1, log_every=20, eval_every=250, val_pairs=64, ckpt_every=500, time_limit_min=9.5,
     )

@@ -32,8 +32,9 @@ def register(sub, name: str) -> None:
     p.add_argument("--report", help="with --eval: also write the figures as JSON to this file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output dataset")
     add_config_args(p, "min_votes=6", "the fields of dataprep/label/config.py LabelConfig (gaps, stride, "
-                    "segmentation, extractor, min_votes, chain, coarse, ...); segment_params.KEY for the color "
-                    "segmenter")
+                    "segmentation, extractor, min_votes, chain, ...); coarse.KEY for the coarse matcher "
+                    "(dataprep/label/coarse.py CoarseConfig: enabled, max_cost, ratio, w_pos, ...); "
+                    "segment_params.KEY for the color segmenter")
 
 
 def run(args) -> int:

@@ -19,8 +19,8 @@ The two distance terms are multiplied by ``unique_discount`` when ``a`` and ``b`
 other's only unmatched region of their colour (within ``unique_color`` Delta-E): a part painted
 in a colour of its own is found wherever it moved, which is what a limb that swung far needs
 (LightGlue finds almost no matches on it, and its neighbours' displacement points elsewhere).
-The pair then keeps it when the cost is at most ``coarse_max_cost`` (else the region stays unmatched:
-one-to-none). Candidates further than ``coarse_max_color`` in colour are never taken. Choices
+The pair then keeps it when the cost is at most ``max_cost`` (else the region stays unmatched:
+one-to-none). Candidates further than ``max_color`` in colour are never taken. Choices
 are independent (many-to-one allowed). Matching runs in passes: each pass accepts what is cheap
 enough, and the next recomputes displacement, overlap and adjacency with those matches, so
 matches spread from matched structure into a limb. The same runs from B to A for B's regions.
@@ -38,24 +38,25 @@ from dataprep.label.regions import Regions
 
 
 @dataclass
-class CoarseWeights:
-    """Cost weights and thresholds (the ``w_*`` / ``coarse_*`` fields of LabelConfig)."""
+class CoarseConfig:
+    """The coarse matcher's switch, cost weights and thresholds: ``LabelConfig.coarse`` (``--set coarse.KEY=VALUE``)."""
 
-    w_pos: float = 1.0
-    w_local: float = 2.0
-    w_overlap: float = 0.5
-    w_color: float = 1.0
-    w_area: float = 0.3
-    w_shape: float = 0.2
-    w_vote: float = 0.3
-    w_adjacent: float = 0.3
-    unique_color: float = 10.0
-    unique_discount: float = 0.2
-    max_cost: float = 0.8
-    ratio: float = 1.0
-    max_color: float = 25.0
-    min_area: int = 4
-    k_nearest: int = 4
+    enabled: bool = True  # match regions left without votes by aligned position, colour, area and shape
+    w_pos: float = 1.0  # weight of the distance to where the global alignment puts the region (/ image diagonal)
+    w_local: float = 2.0  # weight of the distance to where its nearest matched regions say it went (/ diagonal)
+    w_overlap: float = 0.5  # weight of 1 - share of its pixels landing in the candidate when moved that way
+    w_color: float = 1.0  # weight of Delta-E / 100
+    w_area: float = 0.3  # weight of |log area ratio| after the global scale
+    w_shape: float = 0.2  # weight of the mean difference of log Hu moments / 10
+    w_vote: float = 0.3  # weight of 1 - the candidate's share of the region's (too few) votes
+    w_adjacent: float = 0.3  # weight of 1 - share of its matched neighbours whose partner touches the candidate
+    unique_color: float = 10.0  # Delta-E; two unmatched regions that are each other's only one of their colour ...
+    unique_discount: float = 0.2  # ... have their distance terms scaled by this (a limb that swung far is still found)
+    max_cost: float = 0.9  # candidates costlier than this stay unmatched (one-to-none)
+    ratio: float = 0.7  # ... or costlier than this times the second-best candidate (1 = no ratio test)
+    max_color: float = 25.0  # Delta-E; candidates of a clearly different colour are never coarse matches
+    confidence: float = 0.5  # confidence of a coarse match is this * exp(-cost)
+    k_nearest: int = 4  # matched neighbouring regions whose rigid motion predicts where a region went
 
 
 @dataclass
@@ -234,7 +235,7 @@ def unique_colour_pairs(lab_a: np.ndarray, lab_b: np.ndarray, free_a: np.ndarray
 
 
 def cost_matrix(a: Side, b: Side, rows: np.ndarray, align: Alignment, partner: np.ndarray,
-                partner_back: np.ndarray, vote_share: np.ndarray, w: CoarseWeights) -> np.ndarray:
+                partner_back: np.ndarray, vote_share: np.ndarray, w: CoarseConfig, min_area: int = 4) -> np.ndarray:
     """``(len(rows), N_b)`` cost of matching the chosen regions of A to every region of B (``inf`` = never).
 
     Args:
@@ -245,6 +246,7 @@ def cost_matrix(a: Side, b: Side, rows: np.ndarray, align: Alignment, partner: n
         partner_back: ``(N_b,)`` current match of each row of B (used as extra anchors).
         vote_share: ``(N_a, N_b)`` share of each row's votes (rows without votes are all 0).
         w: weights.
+        min_area: px; smaller regions of B are never candidates.
     """
     ra, rb = a.regions, b.regions
     diag = float(np.hypot(*a.seg.shape))
@@ -275,7 +277,7 @@ def cost_matrix(a: Side, b: Side, rows: np.ndarray, align: Alignment, partner: n
     cost = (dist + w.w_overlap * over + w.w_color * de / 100 + w.w_area * area
             + w.w_shape * shape + w.w_vote * vote + w.w_adjacent * adjacent)
     cost[de > w.max_color] = np.inf
-    cost[:, rb.area < w.min_area] = np.inf
+    cost[:, rb.area < min_area] = np.inf
     return cost
 
 
@@ -286,7 +288,8 @@ def inverse(align: Alignment) -> Alignment:
 
 
 def coarse_match(a: Side, b: Side, align: Alignment, fwd: np.ndarray, bwd: np.ndarray, vote_counts: np.ndarray,
-                 w: CoarseWeights, passes: int = 3) -> tuple[list[tuple[int, int, float]], list[tuple[int, int, float]]]:
+                 w: CoarseConfig, min_area: int = 4, passes: int = 3
+                 ) -> tuple[list[tuple[int, int, float]], list[tuple[int, int, float]]]:
     """Match the regions that have no match yet, in both directions.
 
     Args:
@@ -295,7 +298,8 @@ def coarse_match(a: Side, b: Side, align: Alignment, fwd: np.ndarray, bwd: np.nd
         fwd: ``(N_a,)`` row of B each region of A is matched to (-1 = none).
         bwd: ``(N_b,)`` row of A each region of B is matched to (-1 = none).
         vote_counts: ``(N_a, N_b)`` colour-consistent votes.
-        w: weights and thresholds.
+        w: the matcher's weights and thresholds.
+        min_area: px; smaller regions are neither matched nor candidates.
         passes: rounds; each uses the matches of the previous ones.
 
     Returns:
@@ -308,8 +312,8 @@ def coarse_match(a: Side, b: Side, align: Alignment, fwd: np.ndarray, bwd: np.nd
     tot_b = vote_counts.sum(0, keepdims=True)
     share_ab = vote_counts / np.maximum(tot_a, 1)
     share_ba = (vote_counts / np.maximum(tot_b, 1)).T
-    big_a = a.regions.area >= w.min_area
-    big_b = b.regions.area >= w.min_area
+    big_a = a.regions.area >= min_area
+    big_b = b.regions.area >= min_area
     new_f: list[tuple[int, int, float]] = []
     new_b: list[tuple[int, int, float]] = []
     for _ in range(passes):
@@ -319,7 +323,7 @@ def coarse_match(a: Side, b: Side, align: Alignment, fwd: np.ndarray, bwd: np.nd
             rows = np.flatnonzero((part < 0) & big)
             if rows.size == 0:
                 continue
-            cost = cost_matrix(src, dst, rows, tf, part, back, share, w)
+            cost = cost_matrix(src, dst, rows, tf, part, back, share, w, min_area)
             best = np.argmin(cost, axis=1)
             c = cost[np.arange(rows.size), best]
             second = np.partition(cost, 1, axis=1)[:, 1] if cost.shape[1] > 1 else np.full(rows.size, np.inf)

@@ -1,7 +1,9 @@
-"""Settings of ``linecorr label``: one flat ``@dataclass``, a comment per field.
+"""Settings of ``linecorr label``: a ``@dataclass``, a comment per field.
 
-Flat (no nested configs) so ``--set key=value`` and YAML files map onto it one to one. Distances
-between colours are CIELAB Delta-E (76); positions are pixels of the full-resolution frame.
+Each field is a ``--set key=value`` (or YAML key); the coarse matcher's settings are its own
+config, nested as ``coarse`` and declared beside the matcher (``--set coarse.max_cost=0.8``;
+:class:`dataprep.label.coarse.CoarseConfig`). Distances between colours are CIELAB Delta-E (76);
+positions are pixels of the full-resolution frame.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dataprep.errors import LinecorrError
+from dataprep.label.coarse import CoarseConfig
 
 EXTRACTORS = ("aliked", "disk", "sift", "none")
 SEGMENTATIONS = ("color", "given")
@@ -64,22 +67,8 @@ class LabelConfig:
     chain_confidence: float = 0.6  # confidence of a chained match is this * the product of the steps' confidences
 
     # ---- coarse matcher (regions without reliable votes)
-    coarse: bool = True  # match regions left without votes by aligned position, colour, area and shape
-    w_pos: float = 1.0  # weight of the distance to where the global alignment puts the region (/ image diagonal)
-    w_local: float = 2.0  # weight of the distance to where its nearest matched regions say it went (/ diagonal)
-    w_overlap: float = 0.5  # weight of 1 - share of its pixels landing in the candidate when moved that way
-    w_color: float = 1.0  # weight of Delta-E / 100
-    w_area: float = 0.3  # weight of |log area ratio| after the global scale
-    w_shape: float = 0.2  # weight of the mean difference of log Hu moments / 10
-    w_vote: float = 0.3  # weight of 1 - the candidate's share of the region's (too few) votes
-    w_adjacent: float = 0.3  # weight of 1 - share of its matched neighbours whose partner touches the candidate
-    unique_color: float = 10.0  # Delta-E; two unmatched regions that are each other's only one of their colour ...
-    unique_discount: float = 0.2  # ... have their distance terms scaled by this (a limb that swung far is still found)
-    coarse_max_cost: float = 0.9  # candidates costlier than this stay unmatched (one-to-none)
-    coarse_ratio: float = 0.7  # ... or costlier than this times the second-best candidate (1 = no ratio test)
-    coarse_max_color: float = 25.0  # Delta-E; candidates of a clearly different colour are never coarse matches
-    coarse_confidence: float = 0.5  # confidence of a coarse match is this * exp(-cost)
-    min_area: int = 4  # px; regions smaller than this are left unlabelled
+    coarse: CoarseConfig = field(default_factory=CoarseConfig)  # on/off, cost weights and thresholds
+    min_area: int = 4  # px; regions smaller than this are left unlabelled (no vote, chain or coarse match)
 
 
 def check_label_config(cfg: LabelConfig) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from dataprep.errors import LinecorrError
 from dataprep.label import align as align_mod
 from dataprep.label.chain import Chain
-from dataprep.label.coarse import CoarseWeights, coarse_match, make_side
+from dataprep.label.coarse import coarse_match, make_side
 from dataprep.label.config import LabelConfig
 from dataprep.label.regions import Regions, adjacency, region_stats
 from dataprep.label.vote import best_by_votes, cast_votes
@@ -160,7 +160,7 @@ class PairLabels:
     Attributes:
         matches: ``(id_a, id_b, confidence, how)`` with ``how`` = ``vote``, ``chain`` or ``coarse``;
             each (id_a, id_b) once. Confidence: the vote share, ``chain_confidence`` times the
-            product along the chain, or ``coarse_confidence * exp(-cost)``.
+            product along the chain, or ``coarse.confidence * exp(-cost)``.
         unmatched_a, unmatched_b: region ids in no match.
         stats: counts and timings for the pair's ``meta``.
         alignment: the global alignment A -> B (``(2, 3)``).
@@ -226,7 +226,7 @@ def _chain_rows(fa: PreparedFrame, fb: PreparedFrame, chain: Chain, cfg: LabelCo
                 ) -> tuple[dict[int, tuple[int, float]], dict[int, tuple[int, float]]]:
     """The chain in region rows: ``({row_a: (row_b, conf)}, {row_b: (row_a, conf)})``.
 
-    A chained partner is kept only when its colour is within ``coarse_max_color`` (the same
+    A chained partner is kept only when its colour is within ``coarse.max_color`` (the same
     paint) and both regions are big enough to be labelled, like a coarse match.
     """
     ra, rb = fa.regions, fb.regions
@@ -237,7 +237,7 @@ def _chain_rows(fa: PreparedFrame, fb: PreparedFrame, chain: Chain, cfg: LabelCo
     def ok(a: int, b: int) -> bool:
         if a < 0 or b < 0 or ra.area[a] < cfg.min_area or rb.area[b] < cfg.min_area:
             return False
-        return float(np.linalg.norm(ra.lab[a].astype(np.float64) - rb.lab[b])) <= cfg.coarse_max_color
+        return float(np.linalg.norm(ra.lab[a].astype(np.float64) - rb.lab[b])) <= cfg.coarse.max_color
 
     fwd = {row(ra, i): (row(rb, j), c) for i, (j, c) in chain.forward.items()}
     bwd = {row(rb, j): (row(ra, i), c) for j, (i, c) in chain.backward.items()}
@@ -353,17 +353,12 @@ def label_prepared(fa: PreparedFrame, fb: PreparedFrame, cfg: LabelConfig | None
             fwd_any[a] = b if fwd_any[a] < 0 else fwd_any[a]
             bwd_any[b] = a if bwd_any[b] < 0 else bwd_any[b]
     n_vote = sum(how == "vote" for _, how in edges.values())
-    if cfg.coarse:
+    if cfg.coarse.enabled:
         t = time.perf_counter()
-        w = CoarseWeights(w_pos=cfg.w_pos, w_local=cfg.w_local, w_overlap=cfg.w_overlap, w_color=cfg.w_color,
-                          w_area=cfg.w_area, w_shape=cfg.w_shape, w_vote=cfg.w_vote, w_adjacent=cfg.w_adjacent,
-                          unique_color=cfg.unique_color, unique_discount=cfg.unique_discount,
-                          max_cost=cfg.coarse_max_cost, ratio=cfg.coarse_ratio, max_color=cfg.coarse_max_color,
-                          min_area=cfg.min_area)
-        new_f, new_b = coarse_match(fa.side(), fb.side(), al, fwd_any, bwd_any, total, w)
+        new_f, new_b = coarse_match(fa.side(), fb.side(), al, fwd_any, bwd_any, total, cfg.coarse, cfg.min_area)
         for a, b, c in new_f + [(a, b, c) for b, a, c in new_b]:
             if (a, b) not in edges:
-                edges[(a, b)] = (float(cfg.coarse_confidence * np.exp(-c)), "coarse")
+                edges[(a, b)] = (float(cfg.coarse.confidence * np.exp(-c)), "coarse")
         timings["coarse_s"] = time.perf_counter() - t
     matched_a = {a for a, _ in edges}
     matched_b = {b for _, b in edges}

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dataprep.config import replace_from_dict
 from dataprep.errors import LinecorrError
 from dataprep.format import Dataset, DatasetWriter, images
 from dataprep.importers.common import ClipJob
@@ -42,7 +43,7 @@ def _ray_clip(job_clip: str, files: dict, pairs: list, cfg_dict: dict, frames: l
     from dataprep.label.clip import label_clip, set_threads
     from dataprep.label.lightglue import resolve_device
 
-    cfg = LabelConfig(**cfg_dict)
+    cfg = replace_from_dict(LabelConfig(), cfg_dict)  # the nested configs come back as dataclasses
     set_threads(cfg, 1)
     device = resolve_device(cfg.device) if cfg.extractor in ("aliked", "disk") else "cpu"
     with tempfile.TemporaryDirectory(prefix="linecorr-label-") as tmp:

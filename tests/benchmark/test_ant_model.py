@@ -7,16 +7,16 @@ import pytest
 import torch
 
 from benchmark.models import count_parameters
+from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs, normalized_boxes, segment_crops
 from benchmark.models.ant.matcher import AntMatcher, pad_frames
 from benchmark.models.ant.model import AnT
-from benchmark.train.config import ModelConfig
 from dataprep.format import Dataset, Frame, compute_segment_table
 
-SMALL = ModelConfig(backbone="tiny", channels=(8, 16, 32), dim=32, heads=4, layers=2, dropout=0.1)
+SMALL = AntModelConfig(backbone="tiny", channels=(8, 16, 32), dim=32, heads=4, layers=2, dropout=0.1)
 
 
-def _model(cfg: ModelConfig = SMALL, seed: int = 0) -> AnT:
+def _model(cfg: AntModelConfig = SMALL, seed: int = 0) -> AnT:
     torch.manual_seed(seed)
     return AnT(cfg).eval()
 
@@ -41,7 +41,7 @@ def test_crops_with_margin_see_context_and_keep_thin_lines():
     seg[:, 63] = 0
     ids = np.array([1, 2])
     bbox = np.array([[0, 0, 63, 128], [64, 0, 64, 128]])
-    crops, boxes = frame_inputs(line, seg, ids, bbox, ModelConfig(crop_size=16, crop_margin=0.1, supersample=4))
+    crops, boxes = frame_inputs(line, seg, ids, bbox, AntModelConfig(crop_size=16, crop_margin=0.1, supersample=4))
     assert crops.shape == (2, 2, 16, 16) and boxes.shape == (2, 4)
     assert crops[0, 0].max() > 0.05  # the 1-px line survives a 4x shrink (supersampling)
     # The 10 % margin reaches past the image on the left and into segment 2 on the right: no mask there.
@@ -96,7 +96,7 @@ def test_padding_does_not_change_outputs():
 
 @pytest.mark.parametrize("change", [{"transformer": False}, {"positional": False}, {"layers": 3}, {"backbone": "paper"}])
 def test_ablations_build_and_run(change):
-    cfg = ModelConfig(**{**SMALL.__dict__, **change})
+    cfg = AntModelConfig(**{**SMALL.__dict__, **change})
     model = _model(cfg)
     ca, ba, va = _random_pair(1, 4, [4])
     assert model(ca, ba, va, ca, ba, va).shape == (1, 4, 4)
@@ -108,7 +108,7 @@ def test_ablations_build_and_run(change):
 
 
 def test_paper_model_size():
-    model = AnT(ModelConfig())  # the paper preset's architecture: D = 256, L = 9, 4 heads
+    model = AnT(AntModelConfig())  # the paper preset's architecture: D = 256, L = 9, 4 heads
     assert len(model.blocks) == 9 and model.cfg.dim == 256 and model.blocks[0].attn.heads == 4
     assert 2e6 < count_parameters(model) < 2e7
 

@@ -7,6 +7,7 @@ import pytest
 
 from dataprep.label.chain import best_links, compose
 from dataprep.label.clip import chain_steps, label_clip, needed_frames
+from dataprep.label.coarse import CoarseConfig
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
 from dataprep.segment.closed_lines import connected_segments
@@ -55,7 +56,7 @@ def test_a_chain_labels_a_limb_the_votes_missed():
     ys, xs = np.nonzero(ink_a & ~np.isin(parts_a, ARM))  # votes everywhere but on the swung arm
     pa = np.stack([xs[::3], ys[::3]], 1).astype(float)
     pb = pa + np.array([10.0, 4.0]) * 128 / 256
-    cfg = LabelConfig(coarse=False)
+    cfg = LabelConfig(coarse=CoarseConfig(enabled=False))
     without = label_prepared(fa, fb, cfg, points=(pa, pb))
     arm_a = {r for r, p in of_a.items() if p in ARM[1:]}
     assert not arm_a & {x for x, _, _, _ in without.matches}
@@ -80,12 +81,12 @@ def test_a_chain_overrides_votes_that_swapped_two_same_coloured_parts():
         pts_a.append(np.stack([xa, ya], 1)[:6].astype(float))
         pts_b.append(np.tile([xb.mean(), yb.mean()], (min(6, xa.size), 1)))
     pts = (np.concatenate(pts_a), np.concatenate(pts_b))
-    cfg = LabelConfig(coarse=False, neighbourhood=1)
+    cfg = LabelConfig(coarse=CoarseConfig(enabled=False), neighbourhood=1)
     swapped = label_prepared(fa, fb, cfg, points=pts)
     got = {(of_a[x], of_b[y]) for x, y, _, _ in swapped.matches}
     assert got == {(8, 9), (9, 8)}
     chain = compose([[(r, r, 0.9, "vote") for r in of_a]])  # B is A: the true chain is the identity
-    kept = label_prepared(fa, fb, LabelConfig(coarse=False, neighbourhood=1, chain_override=False), points=pts,
+    kept = label_prepared(fa, fb, LabelConfig(coarse=CoarseConfig(enabled=False), neighbourhood=1, chain_override=False), points=pts,
                           chain=chain)
     assert {(of_a[x], of_b[y]) for x, y, _, how in kept.matches if of_a[x] in (8, 9)} == {(8, 9), (9, 8)}
     fixed = label_prepared(fa, fb, cfg, points=pts, chain=chain)

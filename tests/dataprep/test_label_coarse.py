@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dataprep.label.align import Alignment
-from dataprep.label.coarse import CoarseWeights, coarse_match, make_side, unique_colour_pairs
+from dataprep.label.coarse import CoarseConfig, coarse_match, make_side, unique_colour_pairs
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
 from dataprep.segment.closed_lines import connected_segments
@@ -37,7 +37,7 @@ def test_without_any_point_match_every_part_is_found():
     assert all(how == "coarse" for *_, how in res.matches)
     assert all(of_a[x] == of_b[y] for x, y, _, _ in res.matches)
     assert {of_a[x] for x, _, _, _ in res.matches} == set(of_a.values())
-    assert all(0 < c <= LabelConfig().coarse_confidence for _, _, c, _ in res.matches)
+    assert all(0 < c <= LabelConfig().coarse.confidence for _, _, c, _ in res.matches)
 
 
 def test_a_limb_swung_130_degrees_is_found_by_the_coarse_matcher():
@@ -46,7 +46,7 @@ def test_a_limb_swung_130_degrees_is_found_by_the_coarse_matcher():
     pa = np.stack([xs[::5], ys[::5]], 1).astype(float)  # as LightGlue gives on a limb that moved a lot
     pb = pa + np.array(shift) * size / 256
     arm_a = {r for r, p in of_a.items() if p in ARM[1:]}  # forearm and hand: no vote reaches them
-    without = label_prepared(fa, fb, LabelConfig(coarse=False), points=(pa, pb))
+    without = label_prepared(fa, fb, LabelConfig(coarse=CoarseConfig(enabled=False)), points=(pa, pb))
     assert not arm_a & {x for x, _, _, _ in without.matches}
     res = label_prepared(fa, fb, LabelConfig(), points=(pa, pb))
     got = {(of_a[x], of_b[y]) for x, y, _, _ in res.matches if of_a[x] in ARM}
@@ -64,7 +64,7 @@ def test_a_part_missing_from_b_stays_unmatched():
 
 def test_the_cost_threshold_leaves_far_candidates_unmatched():
     fa, _, fb, *_ = _pair()
-    strict = label_prepared(fa, fb, LabelConfig(coarse_max_cost=0.0), points=NO_POINTS)
+    strict = label_prepared(fa, fb, LabelConfig(coarse=CoarseConfig(max_cost=0.0)), points=NO_POINTS)
     assert strict.matches == []
 
 
@@ -90,6 +90,6 @@ def test_matched_neighbours_carry_a_region_along():
             fwd[r] = row_b[of_a[int(i)]]
             bwd[fwd[r]] = r
     zero = np.zeros((len(fa.regions), len(fb.regions)), np.int64)
-    new_f, _ = coarse_match(sa, sb, ident, fwd, bwd, zero, CoarseWeights(max_cost=1.0))
+    new_f, _ = coarse_match(sa, sb, ident, fwd, bwd, zero, CoarseConfig(max_cost=1.0, ratio=1.0))
     got = {of_a[int(fa.regions.ids[a])]: of_b[int(fb.regions.ids[b])] for a, b, _ in new_f}
     assert got == {10: 10, 11: 11}  # left and right pupils kept apart by their neighbours' motion

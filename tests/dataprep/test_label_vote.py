@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dataprep.label.coarse import CoarseConfig
 from dataprep.label.config import LabelConfig
 from dataprep.label.pair import label_prepared, prepare_frame
 from dataprep.label.vote import best_by_votes, cast_votes, count_votes, expand
@@ -96,7 +97,7 @@ def test_exact_point_matches_label_every_region_by_votes():
     pick = np.arange(0, ys.size, 7)
     pa = np.stack([xs[pick], ys[pick]], 1).astype(float)
     pb = pa + np.array([6.0, 3.0]) * 128 / 256
-    cfg = LabelConfig(coarse=False)
+    cfg = LabelConfig(coarse=CoarseConfig(enabled=False))
     res = label_prepared(prepare_frame(a, seg_a), prepare_frame(b, seg_b), cfg, points=(pa, pb))
     pa_of, pb_of = part_of_regions(seg_a, parts_a), part_of_regions(seg_b, parts_b)
     assert res.matches and all(how == "vote" for *_, how in res.matches)
@@ -113,7 +114,7 @@ def test_a_region_split_in_two_is_matched_to_both_pieces():
     rgb_b[:, 8], seg_b[:, 8] = BLACK, 0  # an occluding stroke splits B's red region in two
     seg_b[:, :8] = 3
     pa = [[4, 5], [4, 15], [13, 5], [13, 15], [30, 10]]
-    res = label_prepared(prepare_frame(rgb_a, seg_a), prepare_frame(rgb_b, seg_b), LabelConfig(coarse=False),
+    res = label_prepared(prepare_frame(rgb_a, seg_a), prepare_frame(rgb_b, seg_b), LabelConfig(coarse=CoarseConfig(enabled=False)),
                          points=(pa, pa))
     edges = {(x, y) for x, y, _, _ in res.matches}
     assert edges == {(1, 3), (1, 1), (2, 2)}  # one-to-many from A's side, each piece picks region 1

@@ -103,7 +103,7 @@ def frame_inputs(line: np.ndarray, seg: np.ndarray, ids: np.ndarray, bbox: np.nd
         line: ``(H, W) uint8`` line image, 0 = ink, 255 = paper.
         seg: ``(H, W) int32`` segment map.
         ids: ``(N,)`` segment ids; bbox: ``(N, 4)`` their ``[x, y, w, h]``.
-        cfg: a ``ModelConfig`` (crop_size, crop_margin, min_crop, supersample).
+        cfg: a ``AntModelConfig`` (crop_size, crop_margin, min_crop, supersample).
 
     Returns:
         ``crops (N, 2, S, S) float32`` and ``boxes (N, 4) float32``.

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from benchmark.models import MatcherInfo, count_parameters
+from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
-from benchmark.train.config import ModelConfig
 
 
 @dataclass
@@ -29,7 +29,7 @@ class AntMatcherInfo(MatcherInfo):
     layers: int = 0  # transformer blocks (0 = no transformer)
 
 
-def _frame_tensors(frame, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def _frame_tensors(frame, cfg: AntModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     t = frame.segments
     return frame_inputs(frame.line, frame.seg, t.ids, t.bbox, cfg)
 

@@ -17,8 +17,8 @@ import math
 import torch
 from torch import nn
 
+from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.attention import Block
-from benchmark.train.config import ModelConfig
 
 _NEG = -1e9  # "minus infinity" that stays finite: a fully masked row softmaxes to uniform, never NaN
 
@@ -32,7 +32,7 @@ class SegmentCNN(nn.Module):
     a pattern was, which a global average would throw away).
     """
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: AntModelConfig) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c_in = 2
@@ -68,12 +68,12 @@ class AnT(nn.Module):
     """The Animation Transformer: segment crops and boxes of two frames -> match logits.
 
     Example:
-        >>> model = AnT(ModelConfig(dim=64, layers=2, backbone="tiny"))   # doctest: +SKIP
+        >>> model = AnT(AntModelConfig(dim=64, layers=2, backbone="tiny"))   # doctest: +SKIP
         >>> logits = model(crops_a, boxes_a, valid_a, crops_b, boxes_b, valid_b)  # (B, M, M)
         >>> S = logits.softmax(-1)   # rows: segments of B; columns: segments of A (padding masked)
     """
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: AntModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.cnn = SegmentCNN(cfg)

@@ -1,4 +1,4 @@
-"""Latency of the annotator (issue 6) on frames of real size: server operations and clicks in Chromium.
+"""Latency of the annotator on frames of real size: server operations and clicks in Chromium.
 
 Usage:
     python benchmarks/bench_annotator.py [--size 1024] [--data /tmp/annot_bench] [--dataset DATASET]

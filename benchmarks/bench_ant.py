@@ -1,6 +1,6 @@
 """AnT forward-pass speed on CPU: a pair of frames with 50 + 50 segments, per stage.
 
-Target (DESIGN.md): <= 30 ms per pair on this CPU with 2 torch threads (the paper: 76 ms on a
+Target (docs/ARCHITECTURE.md): <= 30 ms per pair on this CPU with 2 torch threads (the paper: 76 ms on a
 V100). Stages: crops (both frames, from the images), CNN + box MLP (local features), transformer
 (blocks, projection, similarity and softmax). Prints the median of many runs per config.
 

@@ -1,9 +1,9 @@
 """Pseudo-labelling speed on CPU: one 1024² colored pair, all steps, vs DISK+LightGlue at full size.
 
-Target (DESIGN.md): <= 2 s per 1024² pair on this 2-core CPU, everything included: colour
+Target (docs/ARCHITECTURE.md): <= 2 s per 1024² pair on this 2-core CPU, everything included: colour
 segmentation of both frames (lines detected from the colours, as for a user's frames), ALIKED
 keypoints (drawing cropped, long side resized to ``extract_size``), LightGlue, voting, coarse
-matcher. Reference in the same run: DISK + LightGlue at full resolution (DESIGN measured 7.5 s),
+matcher. Reference in the same run: DISK + LightGlue at full resolution (7.5 s measured before, docs/ARCHITECTURE.md),
 timed on the first ``--ref-pairs`` pairs. Also prints the throughput of a streamed clip (every
 frame segmented and described once, shared by the pairs it is in), which is what
 ``linecorr label`` achieves: at gap 1, and at ``--chain-gap`` with chains off and on (the

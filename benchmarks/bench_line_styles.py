@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Measured on real drawings (DESIGN): open stroke ends per 1000 px of centre line.
+#: Measured on real drawings (docs/LINE_STYLES.md): open stroke ends per 1000 px of centre line.
 REAL_ENDS = {"rough sketches": "20-30", "clean-up lines": "0-4"}
 
 

@@ -2,7 +2,7 @@
 
 Renders one procedural character for a few frames at 512² and 1024² in a render subprocess (as
 the CLI does) and converts the frames to the format, then prints the median seconds per frame of
-each step and the frames/s against the targets of shared/DESIGN.md (>= 2.5 at 512², >= 0.7 at
+each step and the frames/s against the targets of docs/ARCHITECTURE.md (>= 2.5 at 512², >= 0.7 at
 1024²). Scene building and the bpy import happen once per sequence and are reported apart.
 Each line style given (default ``exact`` and ``clean``) is converted and timed on its own, so the
 cost the drawn styles add shows next to ``exact`` in the same run (docs/LINE_STYLES.md).

@@ -1,4 +1,4 @@
-"""Speed and quality of the segmenters (issue 4), on synthetic data with known segments.
+"""Speed and quality of the segmenters, on synthetic data with known segments.
 
 Usage:
     python benchmarks/bench_segment.py [--repeats 7] [--ref-repeats 3] [--json out.json]

@@ -1,4 +1,4 @@
-"""Training configs for the patch-ViT (issue 9): dataclasses with a comment per field, and presets.
+"""Training configs for the patch-ViT: dataclasses with a comment per field, and presets.
 
 ``paper``: the model and schedule of Li et al. (Implementation Details): ViT-B/16 (d 768, 12 layers,
 12 heads), M = 4 multiplex layers, AdamW lr 1e-4, warm-up then cosine annealing, batch 16, 20 epochs,

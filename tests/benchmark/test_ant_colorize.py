@@ -143,7 +143,7 @@ class Overlap:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_default_reference_reproduces_the_reference_frame(seed):
-    # issue 17.6: without --reference-line the reference's segments came from its near-black pixels and
+    # without --reference-line the reference's segments came from its near-black pixels and
     # only 92-98 % of the character's fills came back here (99.98 % with the line image given)
     line, color, fills, chord = rendered_toy(seed)
     near_black = np.where(np.all(color <= 60, axis=-1), 0, 255).astype(np.uint8)
@@ -188,7 +188,7 @@ def test_colorize_cli_on_rgba_reference_colored_lines_and_umask(tmp_path, capsys
     err = capsys.readouterr().err
     assert f"linecorr colorize: warning: {tmp_path / 'b.png'}: only one segment" in err
     for name in ("a.png", "b.png"):
-        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644  # issue 17.8: was 0600
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644  # was once 0600
     rgb, _ = read_color(out / "a.png")
     assert np.all(rgb[to_gray(line) == 0] == 0)
     assert not (np.abs(rgb[chord].astype(int) - rgb[chord].max(-1, keepdims=True)) == 0).all()  # not gray

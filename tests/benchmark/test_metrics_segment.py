@@ -167,7 +167,7 @@ def test_pbc_reproduces_basicpbc_on_packed_colors():
 
 
 def test_pbc_accepts_both_transparent_backgrounds():
-    # issue 17.5: BasicPBC paints the background (255, 255, 255, 0) or (0, 0, 0, 0); both are background
+    # BasicPBC paints the background (255, 255, 255, 0) or (0, 0, 0, 0); both are background
     rng = np.random.default_rng(1)
     white, black = list(PBC_BACKGROUND_RGBA), list(PBC_BACKGROUND_RGBA_BLACK)
     palette = [white, black, [255, 0, 0, 255], [0, 255, 0, 255]]

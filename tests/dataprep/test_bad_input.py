@@ -205,7 +205,7 @@ def sparse_ds(tmp_path):
 
 
 def test_validate_survives_empty_and_one_segment_frames(sparse_ds, capsys):
-    # issue 17.4: a zero-segment frame crashed the validator (cannot reshape array of size 0)
+    # a regression: a zero-segment frame crashed the validator (cannot reshape array of size 0)
     from dataprep.cli import main
 
     assert validate_dataset(sparse_ds) == []

@@ -239,7 +239,7 @@ def _recolor_transparent(path: Path, rgb) -> None:
 
 
 def test_label_background_conventions_round_trip(tmp_path):
-    # issue 17.5: transparent label pixels came back (255, 255, 255, 0) where the file had (0, 0, 0, 0)
+    # a regression: transparent label pixels came back (255, 255, 255, 0) where the file had (0, 0, 0, 0)
     root = tmp_path / "src"
     black = write_pbc_character(root / "Black")
     for f in ("0000", "0001", "0002"):

@@ -198,7 +198,7 @@ def test_only_one_split(toy, tmp_path, capsys):
 
 
 def test_eval_of_a_folder_of_images_against_gt_by_name(toy, tmp_path, capsys):
-    # issue 17.9: a labelling of a folder of images could not be scored (no dataset to take GT from)
+    # a regression: a labelling of a folder of images could not be scored (no dataset to take GT from)
     import shutil
 
     frames = tmp_path / "frames"

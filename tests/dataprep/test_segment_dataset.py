@@ -60,7 +60,7 @@ def test_unknown_parameter_fails_before_work(tmp_path, capsys):
 
 
 def _line_kinds(root):
-    """One clip per kind of line image (issue 17.1/17.2), two 96 px frames each, and the clean segment counts."""
+    """One clip per kind of line image, two 96 px frames each, and the clean segment counts."""
     import io
 
     import numpy as np

@@ -1,4 +1,4 @@
-"""Ink decision for every kind of line image (issue 17.1, 17.2): PNG modes, grey paper, scans."""
+"""Ink decision for every kind of line image: PNG modes, grey paper, scans."""
 
 from __future__ import annotations
 

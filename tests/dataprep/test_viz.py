@@ -125,7 +125,7 @@ def test_cli_rejects_non_png_output(toy_dataset, tmp_path, capsys):
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
 def test_cli_png_follows_the_umask(toy_dataset, tmp_path, capsys, umask, mode):
-    # issue 17.8: the PNG used to be 0600 whatever the umask (mkstemp's mode)
+    # the PNG used to be 0600 whatever the umask (mkstemp's mode)
     pid = Dataset.open(toy_dataset).pair_ids()[0]
     old = os.umask(umask)
     try:

@@ -1,5 +1,5 @@
 """The patch-ViT region-correspondence model (Li et al., "Region-Wise Correspondence Prediction
-between Manga Line Art Images"; issue 9).
+between Manga Line Art Images").
 
 ``vit`` (ViT-B/16 encoder + user-checkpoint loader), ``multiplex`` (self-/cross-attention layers),
 ``model`` (PatchViT, cosine matrix C and the paper's S), ``losses`` (G-based sampled contrastive

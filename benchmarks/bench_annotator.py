@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from annotator.workspace import Workspace
 from dataprep.format import ClipInfo, DatasetWriter, make_producer
 from dataprep.pairs import label_pair
+from dataprep.segment.closed_lines import connected_segments
 from dataprep.segment.labelops import boundary_lines
 from dataprep.synthetic import ToyConfig, make_toy_clip
 
@@ -71,7 +72,7 @@ def dense_dataset(out: Path, size: int, cuts: int = 40, frames: int = 2, seed: i
             side = (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0) > 0
             cell = cell * 2 % 1000003 + side
         ink = (fr.line < 128) | boundary_lines(cell)
-        _, seg = cv2.connectedComponents((~ink).astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+        seg = connected_segments(ink)
         # pixel label = (part, cell), numbered compactly; -1 on the background and the lines
         lab = np.where((fr.labels > 0) & ~ink, fr.labels.astype(np.int64) * 1000003 + cell, -1)
         u, inv = np.unique(lab, return_inverse=True)

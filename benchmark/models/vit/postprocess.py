@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from dataprep.segment.closed_lines import connected_segments
 from dataprep.segment.labelops import relabel_raster
 
 
@@ -206,7 +207,8 @@ def patch_seeds(ink: np.ndarray, clusters: np.ndarray, patch: int, margin: float
     """
     s = ink.shape[0]
     g = s // patch
-    n_cc, cc = cv2.connectedComponents((~ink).astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    cc = connected_segments(ink)  # the stroke-free components, 1..n_cc - 1
+    n_cc = int(cc.max()) + 1
     yy, xx = np.divmod(np.arange(s * s), s)
     tile = (yy // patch) * g + (xx // patch)
     flat_cc = cc.ravel()

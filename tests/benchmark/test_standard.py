@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-import benchmark.standard as standard
+from benchmark import standard
 from blender_scripts.job import plan_hash
 from blender_scripts.plan import clip_styles, plan_sequences
 from dataprep.errors import LinecorrError
@@ -61,7 +61,7 @@ def test_unknown_benchmark_is_one_line():
 
 
 def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
-    import blender_scripts.job as job
+    from blender_scripts import job
 
     monkeypatch.setattr(job, "run_render", lambda cfg, out: None)  # "already rendered": the toy data
     with pytest.raises(LinecorrError, match="differs from the reference"):
@@ -72,7 +72,7 @@ def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
 
 
 def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_dataset):
-    import blender_scripts.job as job
+    from blender_scripts import job
 
     seen = {}
     monkeypatch.setattr(job, "run_render", lambda cfg, out: seen.setdefault("split", cfg.only_split))

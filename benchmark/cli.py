@@ -8,15 +8,16 @@ from dataprep.cli import add_command, add_config_args
 
 
 def register_train(sub, name: str) -> None:
+    from benchmark.models.registry import MODELS, models_help
+
     p = add_command(
-        sub, name, "train the Animation Transformer (AnT) or the patch-ViT on a dataset",
+        sub, name, "train a learned model (" + ", ".join(MODELS) + ") on a dataset",
         "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny\n"
         "  linecorr train patch-vit --config tiny --dataset data/synth --out runs/vit_tiny\n"
         "  linecorr train ant --config tiny --dataset hf/synth --out runs/ant_hf   # a `linecorr publish` output\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
-    p.add_argument("model", choices=["ant", "patch-vit"],
-                   help="model to train (patch-vit: region correspondence from raw line art, docs/PATCH_VIT.md)")
+    p.add_argument("model", choices=list(MODELS), help="model to train: " + models_help())
     p.add_argument("--config", default="tiny",
                    help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
                         "(which may start from a preset with `preset: tiny`); default tiny")
@@ -33,53 +34,25 @@ def register_train(sub, name: str) -> None:
 
 
 def run_train(args) -> int:
-    if args.model == "patch-vit":
-        return _run_train_vit(args)
+    """Train ``args.model`` through the hooks its registry entry names (benchmark.models.registry)."""
     import os
     from pathlib import Path
 
-    from benchmark.train.ant import train_ant
-    from benchmark.train.checkpoint import checkpoint_config, read_checkpoint
-    from benchmark.train.config import TrainConfig, load_train_config
+    from benchmark.models.registry import get_model, training_config
     from benchmark.train.loop import prepare_run_dir
-    from dataprep.config import load_config
 
+    spec = get_model(args.model)
+    last_ckpt = None
     if args.resume:  # the run's own config, with --set on top (e.g. more steps)
         prepare_run_dir(args.out, resume=True)
-        base = checkpoint_config(read_checkpoint(Path(args.out) / "last.safetensors")[1])
-        cfg = load_config(TrainConfig, None, args.overrides, base=base)
-    else:
-        cfg = load_train_config(args.config, args.overrides)
-    last = train_ant(cfg, _dataset_arg(args), args.out, resume=args.resume, streaming=args.streaming)
+        last_ckpt = Path(args.out) / "last.safetensors"
+    cfg = training_config(spec, args.config, args.overrides, resume_from=last_ckpt)
+    last = spec.hook("train")(cfg, _dataset_arg(args), args.out, resume=args.resume, streaming=args.streaming)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         print(f"wrote {last}")
         best = Path(args.out) / "best.safetensors"
         if best.is_file():
-            print(f"wrote {best} (best validation accuracy)")
-    return 0
-
-
-def _run_train_vit(args) -> int:
-    import os
-    from pathlib import Path
-
-    from benchmark.train.loop import prepare_run_dir
-    from benchmark.train.vit import checkpoint_vit_config, train_patch_vit
-    from benchmark.train.vit_config import VitTrainConfig, load_vit_config
-    from dataprep.config import load_config
-
-    if args.resume:  # the run's own config, with --set on top (e.g. more steps)
-        prepare_run_dir(args.out, resume=True)
-        base = checkpoint_vit_config(Path(args.out) / "last.safetensors")
-        cfg = load_config(VitTrainConfig, None, args.overrides, base=base)
-    else:
-        cfg = load_vit_config(args.config, args.overrides)
-    last = train_patch_vit(cfg, _dataset_arg(args), args.out, resume=args.resume, streaming=args.streaming)
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {last}")
-        best = Path(args.out) / "best.safetensors"
-        if best.is_file():
-            print(f"wrote {best} (best validation cross-image patch AP)")
+            print(f"wrote {best} ({spec.best})")
     return 0
 
 
@@ -101,15 +74,21 @@ def register_score(sub, name: str) -> None:
                         "any metric that drifted; exit 1 on drift (`make reproduce` checks results/)")
     p.add_argument("--update", action="store_true",
                    help="with --check: replace drifted results and their predictions by the re-run ones")
-    p.add_argument("--method", help="run a method instead: nearest-aligned, hungarian-features, all-baselines; "
-                                    "or a region baseline on raw line art (region/patch protocol): "
-                                    "tb-nearest-aligned, tb-hungarian-features, region-baselines")
-    p.add_argument("--model", choices=["ant", "patch-vit"],
-                   help="run a trained model instead (needs --checkpoint); patch-vit is scored on the segment "
-                        "protocol and on the region/patch protocol (result_<name>_regions.json)")
+    from benchmark.baselines import BASELINES, REGION_BASELINES
+    from benchmark.models.registry import MODELS, models_help
+
+    p.add_argument("--method", help="run a method instead: " + ", ".join([*BASELINES, "all-baselines"]) +
+                                    "; or a region baseline on raw line art (region/patch protocol): " +
+                                    ", ".join([*REGION_BASELINES, "region-baselines"]))
+    two = [n for n, m in MODELS.items() if len(m.protocols) > 1]
+    p.add_argument("--model", choices=list(MODELS),
+                   help="run a trained model instead (needs --checkpoint): " + models_help() +
+                        f". {', '.join(two)}: scored on the segment protocol and on the region/patch protocol "
+                        "(result_<name>_regions.json)")
     p.add_argument("--checkpoint", help="checkpoint of --model, e.g. runs/ant_tiny/best.safetensors")
     p.add_argument("--protocol", choices=["segments", "regions", "both"],
-                   help="for --model patch-vit: the segment protocol, the region/patch protocol or both (default both)")
+                   help=f"for a model with two protocols ({', '.join(two)}): the segment protocol, the region/patch "
+                        "protocol or both (default both)")
     p.add_argument("--device", default="cpu", help="device for --model: cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--dataset", help="a dataset folder (project format), a folder written by `linecorr publish`, "
                                      "or the Hub id ORG/NAME of one (docs/PUBLISH.md); or use --benchmark")
@@ -172,9 +151,9 @@ def run_score(args) -> int:
     if sum(map(bool, (args.predictions, args.method, args.model))) != 1:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
-        raise LinecorrError("--checkpoint goes with --model ant or --model patch-vit")
-    if args.protocol and args.model != "patch-vit":
-        raise LinecorrError("--protocol goes with --model patch-vit (the other methods have one protocol)")
+        raise LinecorrError("--checkpoint goes with --model")
+    if args.protocol and not _two_protocols(args):
+        raise LinecorrError("--protocol goes with a --model scored on two protocols (the others have one)")
     if regions == "baselines":
         return _score_region_baselines(args, ds, cfg)
     jobs = []
@@ -224,9 +203,16 @@ def _method_args(args, name: str) -> list[str]:
     return ["--method", name]
 
 
+def _two_protocols(args) -> bool:
+    """Whether ``--model`` is scored on the segment and the region protocol."""
+    from benchmark.models.registry import get_model
+
+    return bool(args.model) and len(get_model(args.model).protocols) > 1
+
+
 def _proto(args, which: str = "segments") -> str | None:
-    """``--protocol`` to record: only patch-vit has two."""
-    return which if args.model == "patch-vit" else None
+    """``--protocol`` to record: only a model with two protocols has one."""
+    return which if _two_protocols(args) else None
 
 
 def _check(args) -> int:
@@ -238,10 +224,10 @@ def _check(args) -> int:
 
 
 def _region_job(args) -> str:
-    """"model" (patch-vit: both protocols), "baselines" (region baselines only) or "" (segment protocol)."""
-    from benchmark.region_baselines import REGION_BASELINES
+    """"model" (a model with the region protocol), "baselines" (region baselines) or "" (segment protocol)."""
+    from benchmark.baselines import REGION_BASELINES
 
-    if args.model == "patch-vit":
+    if _two_protocols(args):
         return "model"
     if args.method and (args.method == "region-baselines" or args.method in REGION_BASELINES):
         return "baselines"
@@ -343,10 +329,9 @@ def _model_matchers(args) -> list:
     from benchmark.models import load_matcher
 
     matcher = load_matcher(args.model, args.checkpoint, args.device)
-    if args.model == "patch-vit":  # post-processing / matching settings come from the score config
-        cfg = getattr(args, "_region_cfg", None)
-        if cfg is not None:
-            matcher.post, matcher.match_cfg = cfg.post, cfg.match
+    cfg = getattr(args, "_region_cfg", None)
+    if cfg is not None:  # a region-protocol model takes its post-processing settings from the score config
+        matcher.use_score_config(cfg)
     return [(matcher.name, matcher)]
 
 

@@ -18,14 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from benchmark.baselines import REGION_BASELINES
 from benchmark.region_score import RegionPrediction
 from dataprep.segment.config import TrappedBallConfig
-
-#: name -> baseline matcher name of ``benchmark.baselines.BASELINES``.
-REGION_BASELINES: dict[str, str] = {
-    "tb-nearest-aligned": "nearest-aligned",
-    "tb-hungarian-features": "hungarian-features",
-}
 
 
 @dataclass

@@ -28,13 +28,13 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
 
 from benchmark.metrics.patch import patch_metrics
 from benchmark.metrics.region import image_region_metrics, region_match_scores
 from benchmark.metrics.registry import column_metric
+from benchmark.models.registry import RegionPredictor
 from benchmark.models.vit.postprocess import PostprocessConfig
 from benchmark.models.vit.region_match import RegionMatchConfig
 from benchmark.score import RESULT_FORMAT, RESULT_VERSION, ScoreConfig, mean_rows, provenance
@@ -58,12 +58,6 @@ class RegionPrediction:
     image_size: int = 512  # side of the letterboxed input the patches tile
     patch_size: int = 16  # patch side in input pixels
     extras: dict = field(default_factory=dict)  # predictor-specific arrays (figures)
-
-
-class RegionPredictor(Protocol):
-    name: str
-
-    def predict(self, fa, fb) -> RegionPrediction: ...
 
 
 @dataclass

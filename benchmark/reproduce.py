@@ -69,8 +69,7 @@ def score_command(method: list[str], args, protocol: str | None = None) -> list[
 
 def legacy_command(result: dict) -> list[str]:
     """The command of a result written before commands were recorded, or [] when it cannot be told."""
-    from benchmark.baselines import BASELINES
-    from benchmark.region_baselines import REGION_BASELINES
+    from benchmark.baselines import BASELINES, REGION_BASELINES
     from benchmark.standard import BENCHMARKS
 
     b = result.get("benchmark", {})

@@ -13,6 +13,14 @@ BASELINES: dict[str, str] = {
     "lightglue-vote": "benchmark.baselines.lightglue_vote:LightGlueVote",
 }
 
+#: Region baselines of the region/patch protocol (``benchmark.region_baselines``): name -> the
+#: segment matcher of :data:`BASELINES` run both ways on trapped-ball regions of the raw line art.
+#: Kept here, beside the segment baselines, so ``--help`` lists them without importing them.
+REGION_BASELINES: dict[str, str] = {
+    "tb-nearest-aligned": "nearest-aligned",
+    "tb-hungarian-features": "hungarian-features",
+}
+
 
 def get_baseline(name: str):
     """Instantiate a baseline matcher by name."""

@@ -1,19 +1,15 @@
 """Learned matchers, loaded from a checkpoint by name (``linecorr score --model NAME``).
 
-Each matcher has ``name`` and ``match(frame_a, frame_b) -> (N_b, N_a) scores``, the interface of
-the baselines and of ``benchmark.predict.predict_split``.
+Each matcher has ``name`` and ``match(frame_a, frame_b) -> (N_b, N_a) scores`` (the ``Matcher``
+protocol), the interface of the baselines and of ``benchmark.predict.predict_split``. The models
+and their train / score hooks are listed in :mod:`benchmark.models.registry`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-#: model name -> "module:class" with a ``from_checkpoint(path, device)`` constructor.
-MODELS: dict[str, str] = {
-    "ant": "benchmark.models.ant.matcher:AntMatcher",
-    "patch-vit": "benchmark.models.vit.matcher:PatchVitMatcher",
-}
+from benchmark.models.registry import MODELS, Matcher, ModelSpec, RegionPredictor, get_model, load_matcher
 
 
 @dataclass
@@ -31,17 +27,5 @@ def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def load_matcher(name: str, checkpoint: str | os.PathLike, device: str = "cpu"):
-    """Build the matcher of model ``name`` from a checkpoint file.
-
-    Raises:
-        LinecorrError: unknown model name, missing or unreadable checkpoint.
-    """
-    import importlib
-
-    from dataprep.errors import LinecorrError
-
-    if name not in MODELS:
-        raise LinecorrError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
-    mod, _, cls = MODELS[name].partition(":")
-    return getattr(importlib.import_module(mod), cls).from_checkpoint(checkpoint, device)
+__all__ = ["MODELS", "Matcher", "MatcherInfo", "ModelSpec", "RegionPredictor", "count_parameters", "get_model",
+           "load_matcher"]

@@ -82,3 +82,10 @@ def train_ant(cfg: TrainConfig, dataset: str | os.PathLike, out: str | os.PathLi
     return run_training(cfg, out, resume, title="AnT", build_model=lambda dist: AnT(cfg.model),
                         loss_fn=make_loss_fn(cfg), validation=lambda: _validation(dataset, cfg, streaming),
                         loader=lambda dist, step: _loader(dataset, cfg, dist, step, streaming), progress=progress)
+
+
+def checkpoint_ant_config(path: str | os.PathLike) -> TrainConfig:
+    """The training config stored in an AnT checkpoint (the base of ``linecorr train ant --resume``)."""
+    from benchmark.train.checkpoint import checkpoint_config, read_checkpoint
+
+    return checkpoint_config(read_checkpoint(path)[1])

@@ -79,6 +79,11 @@ class PatchVitMatcher:
         return cls(model, info, device)
 
     # ---- model -----------------------------------------------------------------------------------
+    def use_score_config(self, cfg) -> None:
+        """Take the post-processing and region-matching settings of a region score config
+        (``benchmark.region_score.RegionScoreConfig``: ``post``, ``match``), so ``--set`` reaches them."""
+        self.post, self.match_cfg = cfg.post, cfg.match
+
     @torch.inference_mode()
     def similarity(self, line_a: np.ndarray, line_b: np.ndarray) -> PairSimilarity:
         """Cosine matrix of a pair of ``(H, W) uint8`` line images (0 = ink)."""

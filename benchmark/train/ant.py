@@ -27,6 +27,7 @@ def make_loss_fn(cfg: TrainConfig):
     return loss_fn
 
 
+@torch.no_grad()
 def label_accuracy(model: AnT, batches: list[dict], key: str = "label") -> float:
     """Pairwise eq.-3 accuracy: share of target segments whose S-weighted label vote is right.
 

@@ -53,6 +53,7 @@ def make_loss_fn(cfg: VitTrainConfig):
     return loss_fn
 
 
+@torch.no_grad()
 def cross_ap(model: PatchViT, samples: list[dict]) -> float:
     """Mean cross-image patch AP (paper Table 1, "Cross-img") of whole-frame samples."""
     from benchmark.metrics.patch import patch_pr_metrics

@@ -6,7 +6,6 @@ loss that ignores its target), which range checks on outputs never catch. CPU, s
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from benchmark.models.ant.model import AnT

@@ -8,14 +8,15 @@ PIP    := $(PY) -m pip
 OUT    ?= demo_out
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench benchmark benchmark-v1 clean help
+.PHONY: setup demo test bench benchmark benchmark-v1 reproduce clean help
 
 help:
 	@echo "make demo   - set up .venv and run the pipeline on built-in data (writes $(OUT)/report.html)"
-	@echo "make test   - set up .venv and run the test suite"
+	@echo "make test   - set up .venv, lint (ruff) and run the test suite"
 	@echo "make bench  - run the speed/quality benchmarks in benchmarks/"
 	@echo "make benchmark - score every method on each line-style track of the v2 benchmark, rebuild the leaderboard"
 	@echo "make benchmark-v1 - score the training-free baselines on the v1 benchmark, rebuild the leaderboard"
+	@echo "make reproduce - re-run every committed result from the command it records; exit 1 on drift"
 	@echo "make clean  - remove .venv and demo output"
 
 # Order matters: torch==2.13.0 first (a CPU build; anything else pulls CUDA packages), then the
@@ -37,6 +38,7 @@ demo: setup
 	$(VENV)/bin/linecorr demo --out $(OUT)
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -60,6 +62,13 @@ benchmark: setup
 benchmark-v1: setup
 	$(VENV)/bin/linecorr score --method all-baselines --benchmark standard --out-dir results/standard
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard
+
+# Every result records the `linecorr score` command that makes it: re-run them all (benchmarks are
+# rendered on first use), compare every metric, exit 1 on drift. Hours on 2 CPU cores (LightGlue and
+# the patch-ViT dominate); RESULTS=results/v2/rough checks one track. UPDATE=1 re-commits what drifted.
+RESULTS ?= results/standard results/v2
+reproduce: setup
+	$(VENV)/bin/linecorr score --check $(RESULTS) $(if $(UPDATE),--update,)
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -176,7 +177,7 @@ def required_pairs(ds: Dataset, split: str) -> list[str]:
     out = set(ds.pair_ids(split))
     for clip in ds.splits[split]:
         frames = ds.clip(clip).frames
-        out.update(pair_id(clip, a, b) for a, b in zip(frames, frames[1:]))
+        out.update(pair_id(clip, a, b) for a, b in itertools.pairwise(frames))
     return sorted(out)
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -30,7 +31,8 @@ def git_sha() -> str | None:
     """The commit of the linecorr checkout this code runs from, or None outside git."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5,
+                             check=False)  # outside a checkout: None, not an error
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -73,7 +75,7 @@ class DatasetWriter:
         self._committed = False
 
     # ---- context manager: commit on success, keep the staging folder (for resume) on failure
-    def __enter__(self) -> "DatasetWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -217,7 +219,7 @@ class DatasetWriter:
             for d in clips_dir.iterdir():
                 if d.is_dir() and not (d / layout.CLIP_JSON).is_file():
                     shutil.rmtree(d)  # cut off mid-clip and never finished: not part of the dataset
-        self.manifest.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self.manifest.created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         self.manifest.counts = self.counts()
         if self.manifest.parent is not None and self.manifest.parent.get("content_hash") is None:
             self.manifest.parent["content_hash"] = Dataset.open(self.manifest.parent["path"]).content_hash() \

@@ -3,7 +3,13 @@ repository files that are not in a package (benchmark scripts, test helpers)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Nothing is downloaded at run time: Hugging Face libraries stay offline in every test (set before
+# any test module imports datasets / huggingface_hub, which read these at import).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import pytest
 
@@ -25,6 +31,13 @@ def load_repo_module(relpath: str):
 def repo_module():
     """:func:`load_repo_module`, for tests (conftest itself is not importable by name)."""
     return load_repo_module
+
+
+@pytest.fixture(autouse=True)
+def _hf_offline(monkeypatch):
+    """Keep the Hugging Face libraries offline even where a test changes the environment."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -1,4 +1,4 @@
-"""`linecorr score` and `linecorr train` on a dataset written by `linecorr publish` (issue #20.7):
+"""`linecorr score` and `linecorr train` on a dataset written by `linecorr publish`:
 the same metrics and hashes as on the source folder, training from the published rows (memory-mapped
 or streamed), and the Hub id path with `datasets.load_dataset` played by the local folder."""
 
@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before datasets / huggingface_hub are imported
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import pytest
 import yaml
@@ -18,12 +14,6 @@ import yaml
 from benchmark.train.checkpoint import read_checkpoint
 from dataprep.cli import main
 from dataprep.publish import PublishConfig, publish_dataset
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")

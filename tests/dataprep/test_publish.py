@@ -6,12 +6,8 @@ Everything runs offline: the Hub is never contacted (push paths are checked with
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before datasets / huggingface_hub are imported
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import numpy as np
 import pytest
@@ -21,12 +17,6 @@ from dataprep.cli import main
 from dataprep.errors import LinecorrError
 from dataprep.format import ClipInfo, Dataset, DatasetWriter, Match, Pair, images, make_producer, parse_pair_id
 from dataprep.publish import PublishConfig, decode_label_image, decode_segment_image, hf_dataset, publish_dataset
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")

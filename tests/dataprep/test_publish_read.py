@@ -7,11 +7,7 @@ Everything offline: the Hub is played by `datasets.load_dataset` on the local pu
 from __future__ import annotations
 
 import json
-import os
 import shutil
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before datasets / huggingface_hub are imported
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import numpy as np
 import pytest
@@ -23,12 +19,6 @@ from dataprep.publish import PublishConfig, publish_dataset
 from dataprep.publish.reader import PublishedDataset
 
 FRAME_FIELDS = ("line", "line_raw", "color", "alpha", "seg", "labels", "parts")
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 The two export formats extend dataprep's ``export`` command (entry points ``export.eval`` and
 ``export.effort`` in pyproject.toml): what they export is the annotator's work, so the annotator
-owns them.
+owns them. Likewise ``validate.annotations`` makes ``linecorr validate`` check ``annotations/``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ def register(sub, name: str) -> None:
     p.add_argument("dataset", metavar="DATASET", help="linecorr dataset folder (the work is kept in DATASET/annotations/)")
     p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 = any free port)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only)")
+                   help="address to listen on (default 127.0.0.1: this machine only; any other address "
+                        "needs the token printed in the URL)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="with --host: another name the browser may use for this server in the Host header "
+                        "(repeatable; this machine's name and addresses are allowed)")
     p.add_argument("--split", help="queue only the pairs of this split (default: every pair)")
     p.add_argument("--quiet", action="store_true", help="do not log each request")
 
@@ -35,10 +39,24 @@ def run(args) -> int:
     if not 0 <= args.port <= 65535:
         raise LinecorrError(f"--port {args.port} is not a TCP port (0..65535)")
     try:
-        serve(args.dataset, host=args.host, port=args.port, split=args.split, quiet=args.quiet)
+        serve(args.dataset, host=args.host, port=args.port, split=args.split, quiet=args.quiet,
+              allow_hosts=args.allow_host)
     except OSError as e:
         raise LinecorrError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
     return 0
+
+
+def register_validate(validate: argparse.ArgumentParser, name: str) -> None:
+    """``linecorr validate`` also checks the annotator's state, ``DATASET/annotations/``."""
+    validate.description = f"{validate.description}; also checks the work of `linecorr annotate` (annotations/)"
+    validate.checks.append(check_annotations)
+
+
+def check_annotations(dataset: str, quick: bool) -> list:
+    """Problems of ``dataset/annotations/`` (:func:`annotator.integrity.check_annotations`)."""
+    from annotator.integrity import check_annotations as check
+
+    return check(dataset, check_images=not quick)
 
 
 def register_export_eval(export: argparse.ArgumentParser, name: str) -> None:

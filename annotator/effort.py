@@ -7,15 +7,19 @@ every few seconds and with every operation; the server counts the operations it 
 
 Stored per pair in ``annotations/clips/<clip>/effort/<fa>__<fb>.json`` (atomic writes, outside
 the versioned history: effort is not undone by undo), exported as CSV by ``linecorr export effort``
-and copied into each exported pair's ``meta["effort"]``.
+and copied into each exported pair's ``meta["effort"]``. A report may carry an id; the record keeps
+the last :data:`KEEP_REPORT_IDS` of them, so a report sent again after its answer was lost is not
+counted twice.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 from annotator.history import ANNOTATIONS, now
 from dataprep.errors import LinecorrError
@@ -26,6 +30,8 @@ from dataprep.format.schema import parse_pair_id
 IDLE_S = 60.0  # the browser stops the clock after this long without a click or key
 MAX_REPORT_S = 3600.0  # one report never adds more than this (a stuck or forged client)
 FIELDS = ("seconds", "clicks", "keys", "ops", "undos")
+KEEP_REPORT_IDS = 64  # ids of the last reports, to answer a report sent twice without counting it twice
+REPORT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 _lock = threading.Lock()
 
@@ -35,28 +41,63 @@ def effort_file(root: Path, pid: str) -> Path:
     return Path(root) / ANNOTATIONS / "clips" / clip / "effort" / f"{fa}__{fb}.json"
 
 
-def load_effort(root: Path, pid: str) -> dict:
-    """The effort record of a pair (zeros when none)."""
+def _read(root: Path, pid: str) -> dict:
     p = effort_file(root, pid)
-    rec = {k: 0 for k in FIELDS}
-    rec.update({"first": None, "last": None})
+    rec: dict = {k: 0 for k in FIELDS}
+    rec.update({"first": None, "last": None, "reports": []})
     if p.is_file():
         rec.update(read_json(p))
     return rec
 
 
+def load_effort(root: Path, pid: str) -> dict:
+    """The effort record of a pair (zeros when none)."""
+    rec = _read(root, pid)
+    del rec["reports"]
+    return rec
+
+
+def parse_report(rep: Any) -> dict:
+    """A report as the page sends it (``{seconds, clicks, keys, id?}``, or None) as add_effort's
+    keyword arguments, every field checked, so that a request is refused before anything is written.
+
+    Raises:
+        LinecorrError: not an object, a negative or absurd count, a malformed id.
+    """
+    if rep is None:
+        rep = {}
+    if not isinstance(rep, dict):
+        raise LinecorrError("'effort' must be an object {seconds, clicks, keys}")
+    out = {"seconds": rep.get("seconds", 0.0), "clicks": rep.get("clicks", 0), "keys": rep.get("keys", 0)}
+    for name, hi in (("seconds", MAX_REPORT_S), ("clicks", 1e6), ("keys", 1e6)):
+        v = out[name]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= hi:
+            raise LinecorrError(f"effort '{name}' must be a number in 0..{hi:g}, got {v!r}"[:200])
+    rid = rep.get("id")
+    if rid is not None and (not isinstance(rid, str) or not REPORT_ID.fullmatch(rid)):
+        raise LinecorrError("effort 'id' must be an id of 8-64 letters, digits, '_' or '-'")
+    out["report_id"] = rid
+    return out
+
+
 def add_effort(root: Path, pid: str, seconds: float = 0.0, clicks: int = 0, keys: int = 0, ops: int = 0,
-               undos: int = 0) -> dict:
+               undos: int = 0, report_id: str | None = None) -> dict:
     """Add a report to a pair's record and return the new record.
+
+    Args:
+        report_id: the page's id of the report; a report whose id the record holds is not added again.
 
     Raises:
         LinecorrError: a negative or absurd count.
     """
-    for name, v, hi in (("seconds", seconds, MAX_REPORT_S), ("clicks", clicks, 1e6), ("keys", keys, 1e6)):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= hi:
-            raise LinecorrError(f"effort '{name}' must be a number in 0..{hi:g}, got {v!r}"[:200])
+    parse_report({"seconds": seconds, "clicks": clicks, "keys": keys, "id": report_id})
     with _lock:
-        rec = load_effort(root, pid)
+        rec = _read(root, pid)
+        if report_id is not None and report_id in rec["reports"]:
+            del rec["reports"]
+            return rec
+        if report_id is not None:
+            rec["reports"] = (rec["reports"] + [report_id])[-KEEP_REPORT_IDS:]
         rec["seconds"] = round(float(rec["seconds"]) + float(seconds), 3)
         rec["clicks"] = int(rec["clicks"]) + int(clicks)
         rec["keys"] = int(rec["keys"]) + int(keys)
@@ -65,6 +106,7 @@ def add_effort(root: Path, pid: str, seconds: float = 0.0, clicks: int = 0, keys
         rec["first"] = rec["first"] or now()
         rec["last"] = now()
         atomic_write_json(effort_file(root, pid), rec, indent=None)
+    del rec["reports"]
     return rec
 
 

@@ -14,8 +14,15 @@ never rewrites the dataset's own files)::
 Version 0 of a frame or pair is the dataset's own file; versions are never overwritten or
 deleted, so any earlier version can be restored. An operation is committed by one atomic write of
 ``head.json`` after its new snapshot files are on disk: killing the process at any moment leaves
-either the old or the new state (a crash before the commit leaves unreferenced files that the
-next operation overwrites).
+either the old or the new state. A crash before the commit leaves files above the head (and
+possibly ``.*.tmp`` files of a write cut short); :func:`stray_files` finds them and the server
+removes them when it starts (``Workspace.recover``), under the store lock so that no operation is
+writing them.
+
+Idempotent writes: an operation may carry a client operation id. The head keeps the ids of the
+last :data:`MAX_CLIENT_OPS` committed operations of the clip (``client_ops``: id -> op number),
+written in the same atomic replace as the commit itself, so a write whose answer was lost is
+recognised when the page sends it again, even after a restart.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import fcntl
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +45,8 @@ from dataprep.format.atomic import atomic_write_bytes, atomic_write_json
 from dataprep.format.dataset import read_json
 
 ANNOTATIONS = "annotations"
+MAX_CLIENT_OPS = 512  # client op ids remembered per clip: far more than a page ever has in flight
+TMP_STALE_S = 60.0  # a temp file of a write outside the store lock (effort) older than this is a leftover
 
 
 def now() -> str:
@@ -75,10 +85,11 @@ class ClipStore:
 
     # ---- reading ------------------------------------------------------------------------------
     def head(self) -> dict:
-        """``{"seq": last op, "frames": {frame: v}, "pairs": {name: v}}`` (all 0 when never edited)."""
+        """``{"seq": last op, "frames": {frame: v}, "pairs": {name: v}, "client_ops": {id: seq}}``
+        (all empty when never edited)."""
         p = self.dir / "head.json"
         if not p.is_file():
-            return {"seq": 0, "frames": {}, "pairs": {}}
+            return {"seq": 0, "frames": {}, "pairs": {}, "client_ops": {}}
         return read_json(p)
 
     def read_op(self, seq: int) -> dict:
@@ -145,6 +156,7 @@ class Transaction:
         self.after: dict[str, int] = {}
         self._frames: list[tuple] = []
         self._pairs: dict[str, dict] = {}
+        self.client_op: str | None = None  # the page's id of this operation (see the module docstring)
 
     @property
     def seq(self) -> int:
@@ -187,8 +199,16 @@ class Transaction:
             self.store.write_pair(name, snap["version"], snap)
         rec = {"seq": seq, "kind": self.kind, "pair": self.pair, "args": self.args, "time": now(),
                "before": self.before, "after": self.after}
+        if self.client_op is not None:
+            rec["client_op"] = self.client_op
         self.store.write_op(rec)
-        head = {"seq": seq, "frames": dict(self.head["frames"]), "pairs": dict(self.head["pairs"])}
+        client_ops = dict(self.head.get("client_ops", {}))
+        if self.client_op is not None:
+            client_ops[self.client_op] = seq
+            for old in list(client_ops)[:-MAX_CLIENT_OPS]:  # JSON objects keep their order: oldest first
+                del client_ops[old]
+        head = {"seq": seq, "frames": dict(self.head["frames"]), "pairs": dict(self.head["pairs"]),
+                "client_ops": client_ops}
         for item, v in self.after.items():
             kind, _, key = item.partition(":")
             head["frames" if kind == "frame" else "pairs"][key] = v
@@ -210,3 +230,62 @@ def store_lock(annotations: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def is_temp(p: Path) -> bool:
+    """Whether ``p`` is the temporary file of an atomic write (``.<name>.<random>.tmp``)."""
+    return p.name.startswith(".") and p.name.endswith(".tmp")
+
+
+def _version(p: Path) -> int | None:
+    return int(p.stem) if p.stem.isdigit() else None
+
+
+def stray_files(annotations: Path, tmp_age: float | None = None) -> list[Path]:
+    """Files a killed process left under ``annotations/clips``: temp files of cut-off atomic writes,
+    and snapshots and op records above the head (written by an operation that never committed).
+
+    Args:
+        annotations: the ``annotations/`` folder.
+        tmp_age: report a temp file of the effort log (written outside the store lock) only when it
+            is at least this many seconds old (None: every temp file). Every other write happens
+            under the store lock, so while it is held their temp files are leftovers whatever their age.
+
+    Raises:
+        FormatError: a ``head.json`` does not load (nothing above it can be told apart then).
+    """
+    clips = annotations / "clips"
+    if not clips.is_dir():
+        return []
+    out: list[Path] = []
+    for cdir in sorted(p for p in clips.iterdir() if p.is_dir()):
+        store = ClipStore(annotations, cdir.name)
+        out += clip_stray_files(store, store.head(), tmp_age)
+    return out
+
+
+def clip_stray_files(store: ClipStore, head: dict, tmp_age: float | None = None) -> list[Path]:
+    """:func:`stray_files` of one clip, given its head."""
+    out: list[Path] = []
+    t_now = time.time()
+    for p in sorted(store.dir.rglob("*.tmp")):
+        if not is_temp(p):
+            continue
+        if tmp_age is not None and p.parent.name == "effort":
+            try:
+                if t_now - p.stat().st_mtime < tmp_age:
+                    continue
+            except FileNotFoundError:  # its write just finished
+                continue
+        out.append(p)
+    for kind in ("frames", "pairs"):
+        root = store.dir / kind
+        for d in sorted(root.iterdir()) if root.is_dir() else ():
+            if not d.is_dir():
+                continue
+            limit = int(head[kind].get(d.name, 0))
+            out += [p for p in sorted(d.iterdir()) if not is_temp(p) and (_version(p) or 0) > limit]
+    ops_dir = store.dir / "ops"
+    if ops_dir.is_dir():
+        out += [p for p in sorted(ops_dir.glob("*.json")) if (_version(p) or 0) > int(head["seq"])]
+    return out

@@ -15,59 +15,105 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
     GET  /api/frame/<clip>/<frame>/line|color    the frame's images
     GET  /api/effort.csv                         the effort log
 
+Writes carry ``client_op``, the page's id of the write: one already committed is answered again,
+not applied twice (see annotator/workspace.py), so a page may send a write again whenever it did
+not get the answer. Every field of a request is checked before anything is written.
+
 Safety: binds to 127.0.0.1 unless told otherwise; serves only the dataset's own line/color images
 and label maps, addressed by validated ids and checked to resolve inside the dataset; every
-request error is a 4xx with ``{"error": message}``; POST bodies must be JSON (which browsers
-cannot send cross-site without a CORS preflight this server never grants) and at most 1 MB; the
-Host header must name this server (no DNS rebinding).
+request error is a 4xx with ``{"error": message}`` naming no absolute path; POST bodies must be
+JSON (which browsers cannot send cross-site without a CORS preflight this server never grants),
+at most 1 MiB (chunked or not) and nested at most :data:`MAX_DEPTH` deep; a request whose
+``Origin`` is not this server is refused (403); the Host header must name this server (no DNS
+rebinding). Bound beyond loopback, the server also wants its token (``?token=`` in the URL it
+prints, then a cookie; or ``Authorization: token ...``), as Jupyter does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import re
+import secrets
+import socket
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, request, send_file
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, redirect, request, send_file
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from annotator.effort import add_effort, effort_csv, effort_rows
-from annotator.workspace import ConflictError, NotFoundError, Workspace
+from annotator.effort import add_effort, effort_csv, effort_rows, parse_report
+from annotator.workspace import ConflictError, NotFoundError, Workspace, check_client_op
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format.schema import PAIR_STATUSES, check_id
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 1 << 20  # bytes: the largest request is a long stroke (~10k points)
+MAX_DEPTH = 32  # JSON nesting: a request is at most 4 deep (body / op / points / [x, y])
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_ABS_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"/:]+/)+([^\s'\":,;)]+)")
 
 
 class RequestError(LinecorrError):
     """A malformed request (HTTP 400)."""
 
 
-def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS,
-               workspace: Workspace | None = None) -> Flask:
-    """The Flask app serving ``dataset``.
+def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Iterable[str] | None = LOCAL_HOSTS,
+               workspace: Workspace | None = None, token: str | None = None) -> Flask:
+    """The Flask app serving ``dataset``; removes what a killed server left in ``annotations/`` first.
 
     Args:
         dataset: the dataset folder (its ``annotations/`` holds the work).
         split: only the pairs of this split in the queue.
-        allowed_hosts: host names the Host header may carry (None = any, for a server bound to a
-            public address on purpose).
+        allowed_hosts: host names the Host header may carry (None = any: only for tests).
+        token: when set, every request must carry it (see the module docstring).
     """
     ws = workspace or Workspace(dataset, split)
+    # A kill can leave temp files and versions above the head; nothing else removes them.
+    removed = ws.recover()
+    if removed:
+        logging.getLogger(__name__).warning("removed %d file(s) left by an interrupted write", len(removed))
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # One byte over the limit, so that a chunked body (no Content-Length) that is too large is
+    # seen to be too large instead of being cut at the limit (_body answers 413).
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY + 1
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["linecorr_workspace"] = ws
+    app.extensions["linecorr_roots"] = sorted({str(ws.root), str(Path(dataset).absolute())}, key=len, reverse=True)
+    hosts = None if allowed_hosts is None else frozenset(h.lower() for h in allowed_hosts)
+    cookie = f"linecorr_{hashlib.sha256(token.encode()).hexdigest()[:12]}" if token else ""
 
     @app.before_request
-    def _check_host():
-        if allowed_hosts is not None:
-            host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
-            if host not in allowed_hosts:
-                return _error(403, f"host {request.host!r} is not this server (open http://127.0.0.1:PORT/)")
+    def _guard():
+        if hosts is not None:
+            host = request.host.lower()
+            host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if host not in hosts and host.strip("[]") not in hosts:
+                hint = "open the URL the server printed" + ("" if token is None else
+                                                            ", or start it with --allow-host NAME")
+                return _error(403, f"host {request.host!r} is not this server ({hint})")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() != f"{request.scheme}://{request.host}".lower():
+            # A page of another site (or another port) may make the browser send requests here;
+            # browsers always name the page's origin on POST, so such a request is refused.
+            return _error(403, f"request from another origin ({origin[:100]!r}) refused")
+        if token is not None:
+            given = request.args.get("token") or request.cookies.get(cookie) or ""
+            auth = request.headers.get("Authorization", "")
+            if auth.lower().startswith("token "):
+                given = auth[6:].strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return _error(403, "this server needs its token: open the URL with ?token=... that "
+                                   "`linecorr annotate` printed")
+            if request.args.get("token") and request.method == "GET" and request.path == "/":
+                # The token moves from the URL (history, screenshots) into a cookie only this site gets.
+                resp = redirect("/", code=302)
+                resp.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
+                return resp
         return None
 
     @app.errorhandler(HTTPException)
@@ -75,6 +121,12 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tup
         if e.code == 413:
             return _error(413, f"request body is too large (at most {MAX_BODY // 1024} KiB)")
         return _error(e.code or 500, e.description or e.name)
+
+    @app.errorhandler(Exception)
+    def _internal(e: Exception):
+        # The traceback goes to the server's log, never to the page.
+        current_app.logger.error("error in %s %s", request.method, request.path, exc_info=e)
+        return _error(500, f"internal error ({type(e).__name__}); the server's log has the details")
 
     @app.errorhandler(ConflictError)
     def _conflict(e):
@@ -96,8 +148,10 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tup
 
     @app.get("/api/info")
     def info():
-        return jsonify({"name": ws.ds.manifest.name, "root": str(ws.root), "split": ws.split,
-                        "pairs": len(ws.pair_ids), "statuses": list(PAIR_STATUSES)})
+        # dataset_id names the page's offline queue (IndexedDB) without revealing the dataset's path
+        return jsonify({"name": ws.ds.manifest.name, "split": ws.split, "pairs": len(ws.pair_ids),
+                        "dataset_id": hashlib.sha256(str(ws.root).encode()).hexdigest()[:16],
+                        "statuses": list(PAIR_STATUSES)})
 
     @app.get("/api/pairs")
     def pairs():
@@ -117,37 +171,40 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tup
     def history(clip: str, name: str):
         return jsonify({"versions": ws.history(_pid(clip, name))})
 
-    def _edit(clip: str, name: str, run, **counts):
-        """Apply one edit (``run(pid, body)``), count it in the pair's effort log, answer the new state."""
+    def _edit(clip: str, name: str, run: Callable[[str, dict, str | None], dict], ops: int = 0,
+              undos: int = 0):
+        """Apply one edit (``run(pid, body, client_op)``), count it in the pair's effort log, answer the
+        new state. Every field is checked first: a request refused (400) has written nothing."""
         pid = _pid(clip, name)
         body = _body()
-        out = run(pid, body)
-        _effort(ws, pid, body.get("effort"), **counts)
+        effort = parse_report(body.get("effort"))
+        client_op = check_client_op(body.get("client_op"))
+        out = run(pid, body, client_op)
+        if not out.get("replayed"):  # a write answered again was counted when it was applied
+            add_effort(ws.root, pid, ops=ops, undos=undos, **effort)
         return jsonify(out)
 
     @app.post("/api/pair/<clip>/<name>/op")
     def op(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body: ws.apply(pid, body.get("base"), body.get("op")), ops=1)
+        return _edit(clip, name, lambda pid, body, cop: ws.apply(pid, body.get("base"), body.get("op"), cop), ops=1)
 
     @app.post("/api/pair/<clip>/<name>/undo")
     def undo(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body: ws.undo(pid, body.get("base")), undos=1)
+        return _edit(clip, name, lambda pid, body, cop: ws.undo(pid, body.get("base"), cop), undos=1)
 
     @app.post("/api/pair/<clip>/<name>/redo")
     def redo(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body: ws.redo(pid, body.get("base")), ops=1)
+        return _edit(clip, name, lambda pid, body, cop: ws.redo(pid, body.get("base"), cop), ops=1)
 
     @app.post("/api/pair/<clip>/<name>/restore")
     def restore(clip: str, name: str):
-        pid = _pid(clip, name)
-        body = _body()
-        return jsonify(ws.restore(pid, body.get("base"), body.get("version")))
+        return _edit(clip, name, lambda pid, body, cop: ws.restore(pid, body.get("base"), body.get("version"), cop))
 
     @app.post("/api/pair/<clip>/<name>/effort")
     def effort(clip: str, name: str):
         pid = _pid(clip, name)
         ws.check_pair(pid)
-        return jsonify(_effort(ws, pid, _body()))
+        return jsonify(add_effort(ws.root, pid, **parse_report(_body())))
 
     @app.get("/api/frame/<clip>/<frame>/seg/<int:version>.png")
     def seg_png(clip: str, frame: str, version: int):
@@ -172,8 +229,18 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: tup
     return app
 
 
+def scrub_paths(message: str, roots: Iterable[str] = ()) -> str:
+    """``message`` on one line with no absolute path: the dataset folder becomes ``DATASET``, any
+    other absolute path its last component (an error must not tell a visitor where files live)."""
+    text = " ".join(str(message).split())
+    for root in roots:
+        text = text.replace(root, "DATASET")
+    return _ABS_PATH.sub(lambda m: m.group(1), text)
+
+
 def _error(code: int, message: str):
-    resp = jsonify({"error": " ".join(str(message).split())})
+    roots = current_app.extensions.get("linecorr_roots", ()) if current_app else ()
+    resp = jsonify({"error": scrub_paths(message, roots)})
     resp.status_code = code
     return resp
 
@@ -186,47 +253,82 @@ def _pid(clip: str, name: str) -> str:
     return f"{clip}/{name}"
 
 
+def _too_deep(obj, limit: int) -> bool:
+    """Whether ``obj`` nests lists/objects deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, dict | list):
+            if d > limit:
+                return True
+            stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return False
+
+
 def _body() -> dict:
     if not request.is_json:
         raise RequestError("request body must be JSON (Content-Type: application/json)")
+    # The stream stops one byte past MAX_BODY, so more than MAX_BODY bytes means too large, whether
+    # the body came with a Content-Length (refused before reading) or chunked.
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY:
+        raise RequestEntityTooLarge()
     try:
-        data = json.loads(request.get_data(cache=False) or b"null")
+        data = json.loads(raw or b"null")
+    except RecursionError:
+        raise RequestError(f"request body is nested too deeply (at most {MAX_DEPTH} levels)") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise RequestError(f"request body is malformed JSON ({e})") from None
+    if _too_deep(data, MAX_DEPTH):
+        raise RequestError(f"request body is nested too deeply (at most {MAX_DEPTH} levels)")
     if not isinstance(data, dict):
         raise RequestError("request body must be a JSON object")
     return data
 
 
-def _effort(ws: Workspace, pid: str, rep, ops: int = 0, undos: int = 0) -> dict:
-    if rep is None:
-        rep = {}
-    if not isinstance(rep, dict):
-        raise RequestError("'effort' must be an object {seconds, clicks, keys}")
-    return add_effort(ws.root, pid, rep.get("seconds", 0.0), rep.get("clicks", 0), rep.get("keys", 0), ops, undos)
+def host_names(host: str) -> list[str]:
+    """Names a browser may put in the Host header for a server bound to ``host``: the address
+    itself (unless a wildcard), this machine's name, its fully qualified name and their addresses."""
+    names = {host} if host not in ("0.0.0.0", "::", "") else set()
+    for name in (socket.gethostname(), socket.getfqdn()):
+        names.add(name)
+        try:
+            names.update(str(ai[4][0]) for ai in socket.getaddrinfo(name, None))
+        except OSError:  # a name that does not resolve: the name itself is still allowed
+            pass
+    return sorted(n.lower() for n in names if n)
 
 
 def serve(dataset: str | Path, host: str = "127.0.0.1", port: int = 8765, split: str | None = None,
-          quiet: bool = False) -> None:
-    """Run the server until interrupted (threaded; every operation is written before it answers)."""
+          quiet: bool = False, allow_hosts: Iterable[str] = ()) -> None:
+    """Run the server until interrupted (threaded; every operation is written before it answers).
+
+    Bound to loopback, anyone on this machine may use it (as any local file). Bound beyond
+    loopback it wants a fresh token (printed in the URL) and still checks the Host header:
+    ``allow_hosts`` adds names to :func:`host_names`.
+    """
     from werkzeug.serving import make_server
 
-    local = host in ("127.0.0.1", "localhost", "::1")
-    app = create_app(dataset, split, LOCAL_HOSTS if local else None)
+    local = host in LOOPBACK
+    token = None if local else secrets.token_urlsafe(24)
+    hosts = LOCAL_HOSTS if local else (*LOCAL_HOSTS, *host_names(host), *allow_hosts)
+    app = create_app(dataset, split, hosts, token=token)
     srv = make_server(host, port, app, threaded=True)
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    shown = f"[{host}]" if ":" in host else host
-    print(f"annotating {app.extensions['linecorr_workspace'].root} "
-          f"({len(app.extensions['linecorr_workspace'].pair_ids)} pairs)", flush=True)
-    print(f"open http://{shown}:{srv.server_port}/", flush=True)
+    ws = app.extensions["linecorr_workspace"]
+    print(f"annotating {ws.root} ({len(ws.pair_ids)} pairs)", flush=True)
+    query = f"?token={token}" if token else ""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    print(f"open http://{shown}:{srv.server_port}/{query}", flush=True)
     if not local:
-        print("warning: listening on a non-loopback address; anyone who can reach it can edit the annotations",
-              file=sys.stderr, flush=True)
+        print(f"  or http://127.0.0.1:{srv.server_port}/{query} on this machine", flush=True)
+        print("warning: listening beyond loopback; anyone who can reach it and has the token can edit the "
+              "annotations (the connection is not encrypted)", file=sys.stderr, flush=True)
     try:
         srv.serve_forever()
     finally:
         srv.server_close()
 
 
-__all__ = ["FormatError", "create_app", "serve"]
+__all__ = ["FormatError", "create_app", "host_names", "scrub_paths", "serve"]

@@ -11,11 +11,17 @@ Every write names the pair version it was based on; a different current version 
 :class:`ConflictError` (HTTP 409) instead of overwriting. Undo restores the versions an operation
 replaced, but only while everything that operation wrote is still current (otherwise 409, naming
 what changed since), so an undo never throws away later work.
+
+A write may carry a client operation id (``client_op``): a write whose id was already committed is
+not applied again but answered again, with the pair as it is now relative to the version the
+request names (``"replayed": true``). So a page whose answer was lost (server killed, connection
+dropped) can send the same write again without a conflict and without applying it twice.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,7 +33,7 @@ import numpy as np
 
 from annotator import ops
 from annotator.args import arg, int_list, is_int, num, points, side_of
-from annotator.history import ANNOTATIONS, ClipStore, Transaction, now, store_lock
+from annotator.history import ANNOTATIONS, TMP_STALE_S, ClipStore, Transaction, now, store_lock, stray_files
 from annotator.tables import update_table
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format import images, layout
@@ -43,6 +49,18 @@ class ConflictError(LinecorrError):
 
 class NotFoundError(LinecorrError):
     """No such pair, frame or version (HTTP 404)."""
+
+
+CLIENT_OP = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def check_client_op(client_op: Any) -> str | None:
+    """A client operation id as the page sends it (8-64 letters, digits, ``_``, ``-``), or None."""
+    if client_op is None:
+        return None
+    if not isinstance(client_op, str) or not CLIENT_OP.fullmatch(client_op):
+        raise ops.OpError("'client_op' must be an id of 8-64 letters, digits, '_' or '-'")
+    return client_op
 
 
 class _LRU(OrderedDict):
@@ -99,6 +117,20 @@ class Workspace:
         self._images = _LRU(6)  # (clip, frame) -> (color, alpha, labels, ink)
         self._png = _LRU(16)  # (clip, frame, v) -> RGB id PNG bytes
         self._pending: list = []  # maps and tables of the operation being committed
+
+    def recover(self) -> list[Path]:
+        """Remove what a killed process left (temp files, versions above the head); returns them.
+
+        Runs under the store lock, which every operation holds while it writes, so nothing removed
+        is being written (the effort log's temp files, written outside it, only when stale).
+        """
+        if not self.ann.is_dir():
+            return []
+        with store_lock(self.ann):
+            found = stray_files(self.ann, tmp_age=TMP_STALE_S)
+            for p in found:
+                p.unlink(missing_ok=True)
+        return found
 
     # ---- identifiers --------------------------------------------------------------------------
     def check_pair(self, pid: str) -> tuple[str, str, str, str]:
@@ -259,8 +291,12 @@ class Workspace:
         return out[::-1]
 
     # ---- writing ------------------------------------------------------------------------------
-    def apply(self, pid: str, base: int, op: dict) -> dict:
+    def apply(self, pid: str, base: int, op: dict, client_op: str | None = None) -> dict:
         """Apply one operation (see :data:`OPS`) to pair ``pid`` at version ``base``.
+
+        Args:
+            client_op: the page's id of this write; a write with an id already committed is answered
+                again instead of being applied twice (see the module docstring).
 
         Returns:
             ``{"pair": view, "patches": {side: {bbox, png}}}``: the new view, and for each frame
@@ -269,42 +305,51 @@ class Workspace:
         if not isinstance(op, dict) or not isinstance(op.get("kind"), str):
             raise ops.OpError("op must be an object with a 'kind'")
         kind = op["kind"]
+        if kind not in OP_ARGS:
+            raise ops.OpError(f"unknown op kind {kind!r} (one of {', '.join(MATCH_OPS + FRAME_OPS)})")
+        # The op record keeps the arguments the operation takes, nothing else a request carried.
+        args = {k: op[k] for k in OP_ARGS[kind] if k in op}
         if kind in MATCH_OPS:
-            return self._transact(pid, base, kind, op, lambda tx, snap, clip, name: self._match_op(
-                tx, snap, clip, name, kind, op))
-        if kind in FRAME_OPS:
-            return self._transact(pid, base, kind, op, lambda tx, snap, clip, name: self._frame_op(
-                tx, snap, clip, name, kind, op))
-        raise ops.OpError(f"unknown op kind {kind!r} (one of {', '.join(MATCH_OPS + FRAME_OPS)})")
+            return self._transact(pid, base, kind, args, lambda tx, snap, clip, name: self._match_op(
+                tx, snap, clip, name, kind, op), client_op)
+        return self._transact(pid, base, kind, args, lambda tx, snap, clip, name: self._frame_op(
+            tx, snap, clip, name, kind, op), client_op)
 
-    def undo(self, pid: str, base: int) -> dict:
+    def undo(self, pid: str, base: int, client_op: str | None = None) -> dict:
         """Undo the pair's last operation (a new version equal to the one before it)."""
         return self._transact(pid, base, "undo", {}, lambda tx, snap, clip, name: self._invert(
-            tx, snap, clip, name, "undo"))
+            tx, snap, clip, name, "undo"), client_op)
 
-    def redo(self, pid: str, base: int) -> dict:
+    def redo(self, pid: str, base: int, client_op: str | None = None) -> dict:
         """Redo the pair's last undone operation."""
         return self._transact(pid, base, "redo", {}, lambda tx, snap, clip, name: self._invert(
-            tx, snap, clip, name, "redo"))
+            tx, snap, clip, name, "redo"), client_op)
 
-    def restore(self, pid: str, base: int, version: int) -> dict:
+    def restore(self, pid: str, base: int, version: int, client_op: str | None = None) -> dict:
         """Make version ``version`` of the pair (its matches and both frames) current again (undoable)."""
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise ops.OpError("version must be a non-negative integer")
         return self._transact(pid, base, "restore", {"version": version}, lambda tx, snap, clip, name:
-                              self._restore(tx, snap, clip, name, version))
+                              self._restore(tx, snap, clip, name, version), client_op)
 
-    def _transact(self, pid: str, base: Any, kind: str, args: dict, body) -> dict:
+    def _transact(self, pid: str, base: Any, kind: str, args: dict, body, client_op: Any = None) -> dict:
         clip, _, _, name = self.check_pair(pid)
         if not isinstance(base, int) or isinstance(base, bool):
             raise ops.OpError("'base' must be the integer pair version the edit was made on")
+        client_op = check_client_op(client_op)
         with store_lock(self.ann):
-            tx = Transaction(self.store(clip), kind, name, {k: v for k, v in args.items() if k != "kind"})
+            tx = Transaction(self.store(clip), kind, name, args)
+            # A write already committed is answered again before the version check: its first
+            # answer may have been lost, and the page sends it again with the same base.
+            done = tx.head.get("client_ops", {}).get(client_op) if client_op is not None else None
+            if done is not None:
+                return self._replay(tx, pid, clip, name, int(done), base)
             snap = self._current_in(tx, clip, name)
             if snap["version"] != base:
                 raise ConflictError(f"pair {pid} changed on the server (now version {snap['version']}, "
                                     f"this page has version {base}): reload the pair to see the current state")
             self._pending = []
+            tx.client_op = client_op
             body(tx, snap, clip, name)
             tx.commit()
             for key, seg, table in self._pending:
@@ -312,6 +357,17 @@ class Workspace:
                 self._tables.get_or(key, lambda t=table: t)
             new = self._current_in(tx, clip, name)
         return {"pair": self.view(pid, new), "patches": self._patches(clip, snap, new)}
+
+    def _replay(self, tx: Transaction, pid: str, clip: str, name: str, seq: int, base: int) -> dict:
+        """The answer to a write committed before (op ``seq``): the pair now, patched from ``base``."""
+        rec = self.store(clip).read_op(seq)
+        if rec.get("pair") != name:
+            raise ops.OpError(f"'client_op' was already used for pair {clip}/{rec.get('pair')}")
+        new = self._current_in(tx, clip, name)
+        # Patch from what the page holds (the version it sent); a base it cannot hold: from before the op.
+        v_old = base if 0 <= base <= new["version"] else int(rec["before"].get(f"pair:{name}", 0))
+        old = self.snapshot(clip, name, v_old)
+        return {"pair": self.view(pid, new), "patches": self._patches(clip, old, new), "replayed": True}
 
     def _patches(self, clip: str, old: dict, new: dict) -> dict:
         out = {}
@@ -496,6 +552,11 @@ def _table_json(t: SegmentTable) -> dict:
 
 MATCH_OPS = ("assign", "unassign", "no_match", "status")
 FRAME_OPS = ("merge", "split", "bucket", "brush", "erase")
+#: The arguments each operation takes (and its op record keeps).
+OP_ARGS = {"assign": ("side", "seg", "targets", "replace"), "unassign": ("side", "seg", "targets"),
+           "no_match": ("side", "seg"), "status": ("status", "comment"), "merge": ("side", "ids"),
+           "split": ("side", "seg", "points", "width"), "bucket": ("side", "x", "y", "radius"),
+           "brush": ("side", "points", "width"), "erase": ("side", "points", "width")}
 
 
-__all__ = ["ConflictError", "FormatError", "NotFoundError", "Workspace", "ids_png"]
+__all__ = ["ConflictError", "FormatError", "NotFoundError", "Workspace", "check_client_op", "ids_png"]

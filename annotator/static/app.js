@@ -1,8 +1,14 @@
 // linecorr annotate: the page controller. Loads a pair, paints it, turns clicks, strokes and keys into
 // operations, and keeps the page in step with the server's answers. See docs/ANNOTATOR.md.
+//
+// Each pair has its own write queue (api.js), kept for the life of the page: the writes of a pair left
+// behind still go out while another is shown, and an answer is applied to the page only while its
+// pair is the one shown, on the version it was based on. Opening a pair waits until every queue is
+// idle (an edit of a frame two pairs share changes both pairs).
 
-import { getJSON, WriteQueue } from "./api.js";
+import { describe, getJSON, WriteQueue } from "./api.js";
 import { Effort } from "./effort.js";
+import { Outbox } from "./outbox.js";
 import { PairState, SIDES, other, unionBox } from "./state.js";
 import { Pane, ViewTransform, rgba } from "./view.js";
 import { bindInput } from "./input.js";
@@ -17,20 +23,52 @@ export const app = {
   tool: "select", sel: { side: null, ids: [] }, hover: { side: null, id: 0 },
   showColor: false, showOverlay: true, width: { split: 1, brush: 2, erase: 6 }, radius: 2,
   perf: [], opTimes: [], busyFrameOp: false,
+  queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false,
 
   async boot() {
     this.view = new ViewTransform([this.panes.a, this.panes.b]);
     this.panels = new Panels(this);
     bindInput(this);
     this.info = await getJSON("/api/info");
+    this.outbox = await Outbox.open(this.info.dataset_id);
     document.title = `annotate ${this.info.name}`;
     window.addEventListener("hashchange", () => this.route());
     setInterval(() => this.queue && this.queue.flushEffort(), 10000);
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden" && this.queue) this.queue.flushEffort(true); });
     window.addEventListener("pagehide", () => this.queue && this.queue.flushEffort(true));
-    window.addEventListener("beforeunload", (e) => { if (this.queue && this.queue.pending) { e.preventDefault(); e.returnValue = ""; } });
+    window.addEventListener("beforeunload", (e) => { if (this.unsaved()) { e.preventDefault(); e.returnValue = ""; } });
     window.addEventListener("resize", () => this.st && this.fit());
+    $("#notice-close").addEventListener("click", () => { $("#notice").hidden = true; $("#notice-list").replaceChildren(); });
+    await this.adoptOrphans();
     await this.route();
+  },
+
+  /** Writes not yet answered, over every pair. */
+  unsaved() { let n = 0; for (const q of this.queues.values()) n += q.pending; return n; },
+
+  /** The queue of a pair (made on first use; its version is learnt from the server if not given). */
+  queueOf(pid, version = null) {
+    let q = this.queues.get(pid);
+    if (!q) {
+      q = new WriteQueue(pid, version, {
+        effort: this.effort,
+        onResult: (resp, item, queue) => this.onServer(resp, item, queue),
+        onRefused: (item, msg, status, queue) => this.refused(item, msg, status, queue),
+        onRebase: (msg, item, queue) => this.rebase(msg, queue),
+        onState: (queue) => this.showSaveState(queue),
+      }, this.outbox);
+      this.queues.set(pid, q);
+    }
+    return q;
+  },
+
+  /** Send again the writes that pages now gone (closed, crashed, reloaded) left in the outbox. */
+  async adoptOrphans() {
+    const items = await this.outbox.orphans();
+    const byPid = new Map();
+    for (const it of items) { if (!byPid.has(it.pid)) byPid.set(it.pid, []); byPid.get(it.pid).push(it); }
+    for (const [pid, list] of byPid) this.queueOf(pid).adopt(list);
+    if (items.length) this.message(`sending ${items.length} edit(s) kept in this browser since an earlier page closed`);
   },
 
   async route() {
@@ -42,19 +80,46 @@ export const app = {
   },
 
   async open(pid) {
+    const gen = ++this.openGen;
     if (this.queue) this.queue.flushEffort();
+    this.loading = true;
     this.message(`loading ${pid}…`);
-    let view;
-    try { view = await getJSON(`/api/pair/${pid}`); } catch (e) { this.message(e.message, true); return; }
-    const st = await PairState.load(view);
+    // Every write still on its way is answered first: until then a pair sharing a frame with the
+    // edited one is not at its final version, and an answer must reach the page of its own pair.
+    const busy = [...this.queues.values()].filter((q) => q.pending && q.stalled === null);
+    if (busy.length) {
+      this.message(`saving, then loading ${pid}…`);
+      await Promise.all(busy.map((q) => q.idle()));
+    }
+    if (gen !== this.openGen) return; // another pair was asked for meanwhile
+    let view, st;
+    try {
+      view = await getJSON(`/api/pair/${pid}`);
+      if (gen !== this.openGen) return;
+      st = await PairState.load(view);
+    } catch (e) {
+      if (gen === this.openGen) { this.loading = false; this.message(e.message, true); }
+      return;
+    }
+    if (gen !== this.openGen) return;
     this.pid = pid; this.st = st; this.sel = { side: null, ids: [] }; this.hover = { side: null, id: 0 };
-    this.queue = new WriteQueue(pid, view.version, {
-      effort: this.effort,
-      onResult: (resp, item) => this.onServer(resp, item),
-      onError: (msg) => { this.message(msg, true); this.endFrameOp(); this.resync(); },
-      onConflict: (msg) => this.conflict(msg),
-      onState: (t) => { $("#save-state").textContent = t; },
-    });
+    const q = this.queueOf(pid, view.version);
+    if (!q.pending) q.version = view.version;
+    this.queue = q;
+    this.show(st);
+    this.fit();
+    this.loading = false;
+    this.endFrameOp();
+    this.message("");
+    this.showSaveState(q);
+    this.panels.refresh();
+    document.body.dataset.loaded = pid;
+    document.body.dataset.version = view.version;
+  },
+
+  /** Put a pair state on the panes, whole (a pair opened, or loaded again after a conflict). */
+  show(st) {
+    const view = st.view;
     for (const s of SIDES) {
       const f = view.frames[s];
       this.panes[s].setFrame(f.width, f.height, this.imageUrl(s));
@@ -63,13 +128,8 @@ export const app = {
     }
     st.recolor();
     for (const s of SIDES) this.panes[s].paintOverlay(st.luts[s]);
-    this.fit();
+    this.paintHighlights();
     this.refreshBar();
-    this.message("");
-    $("#save-state").textContent = "all changes saved";
-    this.panels.refresh();
-    document.body.dataset.loaded = pid;
-    document.body.dataset.version = view.version;
   },
 
   /** Client coordinates of the centre of image pixel (x, y) of a side (tests, benchmark). */
@@ -85,25 +145,70 @@ export const app = {
   },
   fit() { const f = this.st.view.frames.a; this.view.fit(f.width, f.height); },
 
-  async resync() { // after a refused write: show the server's state again
-    const view = await getJSON(`/api/pair/${this.pid}`);
-    if (view.version !== this.queue.version) return this.conflict("the pair changed on the server");
-    this.st.view = view; this.st.index(); this.repaint();
+  /** Load the pair of a queue as the server has it now and show it with the queue's edits still
+   * waiting applied locally (after a conflict or a refused match edit). Returns the server's view. */
+  async reload(queue) {
+    const view = await getJSON(`/api/pair/${queue.pid}`);
+    const stale = () => queue.pid !== this.pid || this.loading || this.st.view.version > view.version;
+    if (stale()) return view; // not shown, or an answer already brought a later version
+    const st = await PairState.load(view);
+    if (stale()) return view;
+    for (const it of queue.items) if (it.kind === "op") st.applyLocal(it.payload.op);
+    this.st = st;
+    if (this.sel.side) this.sel.ids = this.sel.ids.filter((id) => st.segs[this.sel.side].has(id));
+    if (!this.sel.ids.length) this.sel.side = null;
+    this.show(st);
+    return view;
   },
 
-  conflict(msg) {
-    this.message(`${msg} — your page is out of date. Reload to continue (nothing you saved is lost).`, true, true);
-    document.body.dataset.conflict = "1";
+  /** A write met a conflict: show the pair as it is now; the queue sends its edits again on top. */
+  async rebase(msg, queue) {
+    const view = await this.reload(queue);
+    if (queue.pid === this.pid && queue.pending) {
+      this.rebased = (this.rebased || 0) + 1;
+      document.body.dataset.rebased = String(this.rebased);
+      this.message(`the pair changed on the server (${msg.replace(/: reload.*$/, "")}); your ${queue.pending} ` +
+        `unsaved edit(s) are applied again on top of it`, false, true);
+    }
+    return view;
   },
 
-  message(text, error = false, reload = false) {
+  /** A write the server did not apply: said in the banner when it was just made on what the page
+   * showed, else (sent again after a conflict, or from an earlier page) kept in the notice list. */
+  refused(item, msg, status, queue) {
+    const current = queue.pid === this.pid;
+    if (current && item.kind === "op" && item.payload.op && ["assign", "unassign", "no_match"].includes(item.payload.op.kind)) {
+      this.reload(queue).catch(() => {}); // the page applied it locally: show the server's state again
+    }
+    if (current) this.endFrameOp();
+    if (current && !item.rebased && !item.adopted) { this.message(msg, true, true); return; }
+    const li = document.createElement("li");
+    li.textContent = `${queue.pid}: ${describe(item)} — not applied: ${msg}`;
+    $("#notice-list").append(li);
+    $("#notice").hidden = false;
+  },
+
+  /** The save state of the pair shown: saved, saving, offline (kept in this browser), or stopped. */
+  showSaveState(queue) {
+    document.body.dataset.unsaved = String(this.unsaved());
+    if (queue !== this.queue) return;
+    const n = queue.pending, kept = this.outbox.persistent ? "kept in this browser" : "kept in this page";
+    let text = "all changes saved";
+    if (queue.stalled !== null) text = `not saved: ${n} edit(s) ${kept}`;
+    else if (queue.offline) text = `server unreachable: ${n} edit(s) ${kept}, retrying`;
+    else if (n) text = `saving… (${n})`;
+    $("#save-state").textContent = text;
+    if (queue.stalled !== null) {
+      this.message(`the server does not take this page's edits (${queue.stalled}); they are ${kept}: open the URL ` +
+        "that linecorr annotate printed and they will be sent", true);
+    }
+  },
+
+  /** The banner. ``fromWrite``: about a write, so cleared by the next write that succeeds. */
+  message(text, error = false, fromWrite = false) {
     const b = $("#banner");
     b.hidden = !text; b.textContent = text; b.classList.toggle("error", error);
-    if (reload) {
-      const btn = document.createElement("button");
-      btn.textContent = "Reload"; btn.id = "btn-reload"; btn.onclick = () => location.reload();
-      b.append(" ", btn);
-    }
+    this.bannerFromWrite = Boolean(text) && fromWrite;
   },
 
   /** Repaint what changed colour (and the given boxes), then the highlights. */
@@ -161,34 +266,62 @@ export const app = {
   },
 
   // ---- writes -----------------------------------------------------------------------------------
+  /** Whether an edit can be made now (not while the next pair is loading). */
+  ready() {
+    if (!this.loading) return true;
+    this.message("the next pair is loading: make the edit once it shows");
+    return false;
+  },
   /** A match operation: applied locally at once, then saved. */
   matchOp(op) {
+    if (!this.ready()) return;
     this.st.applyLocal(op);
     this.repaint();
     this.queue.push("op", { op });
   },
   /** A segment operation: the server computes the new label map; the page applies its patch. */
   frameOp(op) {
+    if (!this.ready()) return;
     this.busyFrameOp = true;
     document.body.classList.add("busy");
     this.queue.push("op", { op });
   },
-  write(kind, payload = {}) { this.busyFrameOp = true; this.queue.push(kind, payload); },
+  write(kind, payload = {}) {
+    if (!this.ready()) return;
+    this.busyFrameOp = true;
+    this.queue.push(kind, payload);
+  },
 
-  async onServer(resp, item) {
-    const boxes = await this.st.applyServer(resp);
+  /** A write's answer: applied only to its own pair, and patched in only onto the version it was
+   * based on (else the answer's state is loaded whole). */
+  async onServer(resp, item, queue) {
+    this.opTimes.push({ kind: item.payload.op ? item.payload.op.kind : item.kind, ms: item.ms });
+    if (queue.pid !== this.pid || resp.pair.id !== this.pid) return; // saved; that pair is not shown
+    if (this.bannerFromWrite) this.message("");
+    let boxes;
+    if (this.st.view.version === item.sentBase) {
+      boxes = await this.st.applyServer(resp);
+    } else {
+      const st = await PairState.load(resp.pair);
+      if (queue.pid !== this.pid) return;
+      this.st = st;
+      this.show(st);
+      boxes = { a: [], b: [] };
+    }
+    // later queued match edits stay visible until their own answers come
+    for (const it of queue.items.slice(1)) if (it.kind === "op") this.st.applyLocal(it.payload.op);
     // drop selected ids that no longer exist
     if (this.sel.side) this.sel.ids = this.sel.ids.filter((id) => this.st.segs[this.sel.side].has(id));
     if (!this.sel.ids.length) this.sel.side = null;
     this.repaint(boxes);
-    this.opTimes.push({ kind: item.payload.op ? item.payload.op.kind : item.kind, ms: item.ms });
-    this.endFrameOp();
+    if (queue.items.length <= 1) this.endFrameOp();
     this.panels.refreshHistory();
   },
 
   endFrameOp() { this.busyFrameOp = false; document.body.classList.remove("busy"); },
 
   setStatus(status) {
+    if (!this.ready()) return;
     this.queue.push("op", { op: { kind: "status", status, comment: $("#comment").value } });
   },
 };

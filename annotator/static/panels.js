@@ -60,7 +60,9 @@ export class Panels {
 
   async refreshHistory() {
     if ($("#history").hidden || !this.app.pid) return;
-    const vs = (await getJSON(`/api/pair/${this.app.pid}/history`)).versions;
+    const pid = this.app.pid;
+    const vs = (await getJSON(`/api/pair/${pid}/history`)).versions;
+    if (pid !== this.app.pid) return; // another pair was opened meanwhile: its own refresh shows it
     const cur = this.app.st.view.version;
     $("#history-list").replaceChildren(...vs.map((v) => {
       const li = document.createElement("li");

@@ -1,4 +1,9 @@
-"""``linecorr validate DIR``: check a dataset, report every problem as one line."""
+"""``linecorr validate DIR``: check a dataset, report every problem as one line.
+
+Packages above dataprep add checks of what they keep in a dataset folder through an entry point
+``validate.NAME`` (the annotator checks ``annotations/``): ``register(validate_parser, NAME)``
+appends ``check(dataset, quick) -> list[Problem]`` to ``validate_parser.checks``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ def register(sub, name: str) -> None:
     p.add_argument("dataset", help="dataset folder")
     p.add_argument("--quick", action="store_true", help="skip decoding images and recomputing segment tables")
     p.add_argument("--max-problems", type=int, default=200, help="print at most this many problems (default 200)")
+    p.checks = []  # extra checks registered by other packages (see the module docstring)
+    p.set_defaults(_checks=p.checks)
 
 
 def run(args) -> int:
@@ -24,6 +31,8 @@ def run(args) -> int:
         return tqdm(items, desc="validate", unit="clip", file=sys.stderr, disable=None)
 
     problems = validate_dataset(args.dataset, check_images=not args.quick, progress=bar)
+    for check in getattr(args, "_checks", ()):
+        problems += check(args.dataset, args.quick)
     for p in problems[: args.max_problems]:
         print(f"{args.dataset.rstrip('/')}/{p.path}: {p.message}" if p.path != "." else f"{args.dataset}: {p.message}")
     if len(problems) > args.max_problems:

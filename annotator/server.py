@@ -3,14 +3,14 @@
 Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
 
     GET  /                                       the app (annotator/static/index.html)
-    GET  /api/info                               dataset name, statuses, the pair count
+    GET  /api/info                               dataset name and id, statuses, the pair count
     GET  /api/pairs?status=S&clip=C              the queue
     GET  /api/pair/<clip>/<pair>                 the pair view (matches, segment tables, versions)
-    POST /api/pair/<clip>/<pair>/op              {"base": v, "op": {"kind": ..., ...}}
-    POST /api/pair/<clip>/<pair>/undo|redo       {"base": v}
-    POST /api/pair/<clip>/<pair>/restore         {"base": v, "version": k}
+    POST /api/pair/<clip>/<pair>/op              {"base": v, "op": {"kind": ..., ...}, "client_op": id, "effort": {...}}
+    POST /api/pair/<clip>/<pair>/undo|redo       {"base": v, "client_op": id, "effort": {...}}
+    POST /api/pair/<clip>/<pair>/restore         {"base": v, "version": k, "client_op": id, "effort": {...}}
     GET  /api/pair/<clip>/<pair>/history         every stored version
-    POST /api/pair/<clip>/<pair>/effort          {"seconds": s, "clicks": n, "keys": n}
+    POST /api/pair/<clip>/<pair>/effort          {"seconds": s, "clicks": n, "keys": n, "id": id}
     GET  /api/frame/<clip>/<frame>/seg/<v>.png   label map version v as RGB ids (immutable)
     GET  /api/frame/<clip>/<frame>/line|color    the frame's images
     GET  /api/effort.csv                         the effort log

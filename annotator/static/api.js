@@ -123,7 +123,13 @@ export class WriteQueue {
         this.done(item);
       } else if (r.status === 409) {
         let view;
-        try { view = await this.hooks.onRebase(msg, item, this); } catch (e) { await sleep(1000); continue; }
+        try {
+          view = await this.hooks.onRebase(msg, item, this);
+        } catch (e) {
+          if (e instanceof ApiError && (e.status === 403 || e.status === 404)) this.stall(e.message);
+          else await sleep(1000); // no answer: try the write again
+          continue;
+        }
         // The same version: not another writer but this write itself is refused (an undo that would
         // discard later work). Otherwise it is sent again on top of the version there is now.
         const refuse = view.version === this.version || !REBASABLE.has(item.kind) || (item.rebases || 0) >= MAX_REBASES;

@@ -177,13 +177,14 @@ export const app = {
    * showed, else (sent again after a conflict, or from an earlier page) kept in the notice list. */
   refused(item, msg, status, queue) {
     const current = queue.pid === this.pid;
+    msg = `${describe(item)} not applied: ${msg.replace(/: reload the pair.*$/, "")}`; // the page shows it as it is now
     if (current && item.kind === "op" && item.payload.op && ["assign", "unassign", "no_match"].includes(item.payload.op.kind)) {
       this.reload(queue).catch(() => {}); // the page applied it locally: show the server's state again
     }
     if (current) this.endFrameOp();
     if (current && !item.rebased && !item.adopted) { this.message(msg, true, true); return; }
     const li = document.createElement("li");
-    li.textContent = `${queue.pid}: ${describe(item)} — not applied: ${msg}`;
+    li.textContent = `${queue.pid}: ${msg}`;
     $("#notice-list").append(li);
     $("#notice").hidden = false;
   },

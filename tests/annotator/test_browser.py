@@ -376,3 +376,30 @@ def test_merge_then_next_pair_applies_the_answer_to_its_own_pair(server, browser
     ws = Workspace(toy_root)
     assert ws.current(P1)["version"] == 1 and ws.current(p2)["state"]["unmatched_a"] == [keep]
     assert errors == []
+
+
+def test_an_edit_that_no_longer_applies_after_a_conflict_is_listed_not_dropped(server, browser, toy_root):
+    """Tab 1 merges two segments; tab 2, still on the old version, marks the merged-away one. Sent
+    again on top of the merge, tab 2's edit names a segment that is gone: the page lists it for the
+    user to make again (and applies the edit after it) instead of dropping anything silently."""
+    seg_a = Dataset.open(toy_root).load_seg("toy000", "0000")
+    m1, m2, other_seg = _fg(toy_root, "0000", 3)
+    gone = max(m1, m2)  # the merge keeps the smaller id
+    tab1, tab2 = browser.new_page(), browser.new_page()
+    _open(tab1, server)
+    _open(tab2, server)
+    _click(tab1, "a", _inside(seg_a, m1))
+    _click(tab1, "a", _inside(seg_a, m2), "Shift")
+    tab1.keyboard.press("m")
+    _saved(tab1, 1)
+    _click(tab2, "a", _inside(seg_a, gone))
+    tab2.keyboard.press("n")
+    _click(tab2, "a", _inside(seg_a, other_seg))
+    tab2.keyboard.press("n")
+    _saved(tab2, 2)
+    tab2.wait_for_selector("#notice", state="visible", timeout=5000)
+    listed = tab2.inner_text("#notice-list")
+    assert f"mark A {gone} as having no match not applied" in listed and "does not exist" in listed
+    st = Workspace(toy_root).current(P1)["state"]
+    assert st["unmatched_a"] == [other_seg]  # the edit after it was applied on top of the merge
+    assert tab2.evaluate("window.__annot.st.view.unmatched_a") == [other_seg]

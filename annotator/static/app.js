@@ -23,7 +23,7 @@ export const app = {
   tool: "select", sel: { side: null, ids: [] }, hover: { side: null, id: 0 },
   showColor: false, showOverlay: true, width: { split: 1, brush: 2, erase: 6 }, radius: 2,
   perf: [], opTimes: [], busyFrameOp: false,
-  queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false,
+  queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false, bannerAt: 0, adopted: 0,
 
   async boot() {
     this.view = new ViewTransform([this.panes.a, this.panes.b]);
@@ -68,7 +68,7 @@ export const app = {
     const byPid = new Map();
     for (const it of items) { if (!byPid.has(it.pid)) byPid.set(it.pid, []); byPid.get(it.pid).push(it); }
     for (const [pid, list] of byPid) this.queueOf(pid).adopt(list);
-    if (items.length) this.message(`sending ${items.length} edit(s) kept in this browser since an earlier page closed`);
+    this.adopted = items.length; // said once the first pair shows
   },
 
   async route() {
@@ -110,7 +110,9 @@ export const app = {
     this.fit();
     this.loading = false;
     this.endFrameOp();
-    this.message("");
+    this.message(this.adopted ? `${this.adopted} edit(s) an earlier page of this browser left unsaved were sent` : "",
+      false, true);
+    this.adopted = 0;
     this.showSaveState(q);
     this.panels.refresh();
     document.body.dataset.loaded = pid;
@@ -210,6 +212,7 @@ export const app = {
     const b = $("#banner");
     b.hidden = !text; b.textContent = text; b.classList.toggle("error", error);
     this.bannerFromWrite = Boolean(text) && fromWrite;
+    this.bannerAt = performance.now();
   },
 
   /** Repaint what changed colour (and the given boxes), then the highlights. */
@@ -298,7 +301,8 @@ export const app = {
   async onServer(resp, item, queue) {
     this.opTimes.push({ kind: item.payload.op ? item.payload.op.kind : item.kind, ms: item.ms });
     if (queue.pid !== this.pid || resp.pair.id !== this.pid) return; // saved; that pair is not shown
-    if (this.bannerFromWrite) this.message("");
+    // a message about an earlier write, or any shown before this write was made, is out of date now
+    if (this.bannerFromWrite || item.t0 > this.bannerAt) this.message("");
     let boxes;
     if (this.st.view.version === item.sentBase) {
       boxes = await this.st.applyServer(resp);

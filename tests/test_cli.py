@@ -185,3 +185,21 @@ def test_config_keys_in_the_help_are_the_dataclass_fields():
     seg = keys["segment"]
     assert seg.startswith(", ".join(names(SegmentJobConfig, ("params",))) + ", and the method's parameters")
     assert seg.endswith("trapped_ball: " + ", ".join(names(TrappedBallConfig)))
+
+
+def test_a_command_whose_code_does_not_load_is_skipped_with_a_warning(monkeypatch, capsys):
+    """Installed metadata naming code that is not in the checkout must not take the other commands down."""
+    from importlib.metadata import EntryPoint
+
+    from dataprep import cli
+
+    real = cli.command_entry_points()
+    bogus = [EntryPoint("ghost", "annotator.cli:no_such_register", cli.COMMAND_GROUP),
+             EntryPoint("validate.ghost", "no_such_module:register", cli.COMMAND_GROUP)]
+    monkeypatch.setattr(cli, "command_entry_points", lambda: real + bogus)
+    with pytest.raises(SystemExit) as e:
+        main(["validate", "--help"])
+    assert e.value.code == 0
+    err = capsys.readouterr().err
+    assert "command 'ghost' skipped: annotator.cli:no_such_register does not load" in err
+    assert "command 'validate.ghost' skipped" in err

@@ -79,10 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
         parser.epilog = f"{EPILOG}\n\nlinecorr: {NOT_INSTALLED}"
     for ep in eps:
         parent, dot, child = ep.name.partition(".")
-        if not dot:
-            ep.load()(sub, ep.name)
-        elif parent in sub.choices:  # an extension of a command that is not installed has nothing to extend
-            ep.load()(sub.choices[parent], child)
+        if dot and parent not in sub.choices:  # an extension of a command that is not installed has nothing to extend
+            continue
+        try:
+            register = ep.load()
+        except (ImportError, AttributeError) as e:
+            # Installed metadata naming code that is not there (an editable install older or newer
+            # than the checkout): the other commands still work; say what to reinstall.
+            print(f"linecorr: warning: command {ep.name!r} skipped: {ep.value} does not load ({e}); "
+                  "reinstall: pip install -e .", file=sys.stderr)
+            continue
+        if dot:
+            register(sub.choices[parent], child)
+        else:
+            register(sub, ep.name)
     return parser
 
 

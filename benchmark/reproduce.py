@@ -86,7 +86,10 @@ def legacy_command(result: dict) -> list[str]:
         cmd += ["--line-style", b["line_style"]]
     if b.get("gaps"):
         cmd += ["--gaps", ",".join(map(str, b["gaps"]))]
-    return cmd + ["--split", b.get("split", "test"), "--track", b.get("track", "line")]
+    cmd += ["--split", b.get("split", "test")]
+    if b.get("track", "line") == "color":  # "raw-line" follows from a region baseline, "line" is the default
+        cmd += ["--track", "color"]
+    return cmd
 
 
 def check_result(path: str | os.PathLike, workdir: Path) -> Check:

@@ -56,3 +56,18 @@ def test_a_result_that_cannot_be_rerun_fails_the_check(toy_dataset, tmp_path, ca
     capsys.readouterr()
     assert main(["score", "--check", str(result)]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_the_command_of_a_result_written_before_commands_were_recorded():
+    from benchmark.reproduce import legacy_command
+
+    region = {"method": {"name": "tb-nearest-aligned [regions]"},
+              "benchmark": {"dataset": "linecorr-render-linecorr-synth-v2", "split": "test", "track": "raw-line",
+                            "line_style": "rough", "gaps": [1]}}
+    assert legacy_command(region) == ["--method", "tb-nearest-aligned", "--benchmark", "v2", "--line-style", "rough",
+                                      "--gaps", "1", "--split", "test"]
+    seg = {"method": {"name": "hungarian-features"},
+           "benchmark": {"dataset": "linecorr-render-linecorr-synth-v1", "split": "test", "track": "color"}}
+    assert legacy_command(seg) == ["--method", "hungarian-features", "--benchmark", "v1", "--split", "test",
+                                   "--track", "color"]
+    assert legacy_command({"method": {"name": "ant-tiny"}, "benchmark": {}}) == []  # a model: its checkpoint is unknown

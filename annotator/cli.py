@@ -27,6 +27,12 @@ def register(sub, name: str) -> None:
                         "(repeatable; this machine's name and addresses are allowed)")
     p.add_argument("--split", help="queue only the pairs of this split (default: every pair)")
     p.add_argument("--quiet", action="store_true", help="do not log each request")
+    p.add_argument("--suggest", metavar="NAME",
+                   help="show a matcher's suggestions in the page: a provider of the linecorr.suggesters entry "
+                        "points (the benchmark's baselines, e.g. lightglue-vote, hungarian-features, "
+                        "nearest-aligned; or ant:CHECKPOINT)")
+    p.add_argument("--annotator", metavar="NAME",
+                   help="the annotator's name recorded with every edit (the page can set its own)")
 
 
 def run(args) -> int:
@@ -40,7 +46,7 @@ def run(args) -> int:
         raise LinecorrError(f"--port {args.port} is not a TCP port (0..65535)")
     try:
         serve(args.dataset, host=args.host, port=args.port, split=args.split, quiet=args.quiet,
-              allow_hosts=args.allow_host)
+              allow_hosts=args.allow_host, suggest=args.suggest, annotator=args.annotator)
     except OSError as e:
         raise LinecorrError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
     return 0

@@ -44,14 +44,14 @@ def effort_file(root: Path, pid: str) -> Path:
 def _read(root: Path, pid: str) -> dict:
     p = effort_file(root, pid)
     rec: dict = {k: 0 for k in FIELDS}
-    rec.update({"first": None, "last": None, "reports": []})
+    rec.update({"first": None, "last": None, "reports": [], "by_user": {}})
     if p.is_file():
         rec.update(read_json(p))
     return rec
 
 
 def load_effort(root: Path, pid: str) -> dict:
-    """The effort record of a pair (zeros when none)."""
+    """The effort record of a pair (zeros when none); ``by_user``: the same counts per annotator."""
     rec = _read(root, pid)
     del rec["reports"]
     return rec
@@ -81,11 +81,13 @@ def parse_report(rep: Any) -> dict:
 
 
 def add_effort(root: Path, pid: str, seconds: float = 0.0, clicks: int = 0, keys: int = 0, ops: int = 0,
-               undos: int = 0, report_id: str | None = None) -> dict:
+               undos: int = 0, report_id: str | None = None, user: str | None = None) -> dict:
     """Add a report to a pair's record and return the new record.
 
     Args:
         report_id: the page's id of the report; a report whose id the record holds is not added again.
+        user: the annotator (already checked): the report is also added to ``by_user[user]`` (effort
+            per person); a report without one to ``by_user[""]``.
 
     Raises:
         LinecorrError: a negative or absurd count.
@@ -103,6 +105,9 @@ def add_effort(root: Path, pid: str, seconds: float = 0.0, clicks: int = 0, keys
         rec["keys"] = int(rec["keys"]) + int(keys)
         rec["ops"] = int(rec["ops"]) + int(ops)
         rec["undos"] = int(rec["undos"]) + int(undos)
+        mine = rec.setdefault("by_user", {}).setdefault(user or "", {k: 0 for k in FIELDS})
+        for k, v in zip(FIELDS, (seconds, clicks, keys, ops, undos), strict=True):
+            mine[k] = round(float(mine.get(k, 0)) + float(v), 3) if k == "seconds" else int(mine.get(k, 0)) + int(v)
         rec["first"] = rec["first"] or now()
         rec["last"] = now()
         atomic_write_json(effort_file(root, pid), rec, indent=None)
@@ -121,11 +126,32 @@ def effort_rows(root: Path, pids: list[str], statuses: dict[str, str] | None = N
     return rows
 
 
-def effort_csv(rows: list[dict]) -> str:
-    """The rows as CSV text (header first)."""
+def effort_by_user(root: Path, pids: list[str]) -> list[dict]:
+    """Effort per person: one row per annotator (``""``: reports made without a name), summed over
+    ``pids``, with the number of pairs each worked on."""
+    tot: dict[str, dict] = {}
+    for pid in pids:
+        for user, rec in load_effort(root, pid).get("by_user", {}).items():
+            row = tot.setdefault(user, {"annotator": user, "pairs": 0, **{k: 0 for k in FIELDS}})
+            row["pairs"] += 1
+            for k in FIELDS:
+                row[k] += rec.get(k, 0)
+    rows = sorted(tot.values(), key=lambda r: r["annotator"])
+    for r in rows:
+        r["seconds"] = round(float(r["seconds"]), 3)
+        r["interactions"] = r["clicks"] + r["keys"]
+    return rows
+
+
+def effort_csv(rows: list[dict], cols: list[str] | None = None) -> str:
+    """The rows as CSV text (header first); ``cols`` defaults to the per-pair columns."""
     buf = io.StringIO()
-    cols = ["pair", "status", "seconds", "clicks", "keys", "interactions", "ops", "undos", "first", "last"]
+    cols = cols or ["pair", "status", "seconds", "clicks", "keys", "interactions", "ops", "undos", "first", "last"]
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
+
+
+#: Columns of the per-person effort CSV (:func:`effort_by_user`).
+BY_USER_COLS = ["annotator", "pairs", "seconds", "clicks", "keys", "interactions", "ops", "undos"]

@@ -8,8 +8,8 @@ never rewrites the dataset's own files)::
     frames/<frame>/<v>.json            its segment table
     pairs/<fa>__<fb>/<v>.json          pair version v: matches, marks, status, the frame versions it
                                        shows, and the pair's undo/redo stacks
-    ops/<seq>.json                     one operation: kind, arguments, time, the versions of every
-                                       item (frame or pair) before and after it
+    ops/<seq>.json                     one operation: kind, arguments, time, who made it, the versions
+                                       of every item (frame or pair) before and after it
 
 Version 0 of a frame or pair is the dataset's own file; versions are never overwritten or
 deleted, so any earlier version can be restored. An operation is committed by one atomic write of
@@ -157,6 +157,7 @@ class Transaction:
         self._frames: list[tuple] = []
         self._pairs: dict[str, dict] = {}
         self.client_op: str | None = None  # the page's id of this operation (see the module docstring)
+        self.user: str | None = None  # the annotator who made it (who did what: history, review, effort)
 
     @property
     def seq(self) -> int:
@@ -201,6 +202,8 @@ class Transaction:
                "before": self.before, "after": self.after}
         if self.client_op is not None:
             rec["client_op"] = self.client_op
+        if self.user is not None:
+            rec["user"] = self.user
         self.store.write_op(rec)
         client_ops = dict(self.head.get("client_ops", {}))
         if self.client_op is not None:

@@ -2,7 +2,8 @@
 
 Two kinds of operation:
 
-* match operations (:func:`assign`, :func:`unassign`, :func:`no_match`, :func:`set_status`) take a
+* match operations (:func:`assign`, :func:`unassign`, :func:`no_match`, :func:`accept`,
+  :func:`set_status`) take a
   :class:`PairState` and return a new one;
 * segment operations (:func:`merge`, :func:`split`, :func:`bucket`, :func:`brush`, :func:`erase`) take
   a frame's ``(H, W) int32`` label map (0 = line pixels) and return a :class:`FrameEdit`: the new map
@@ -123,6 +124,29 @@ def no_match(st: PairState, side: str, seg: int) -> PairState:
     if side == "a":
         return normalise(replace(st, unmatched_a=st.unmatched_a + (seg,)))
     return normalise(replace(st, unmatched_b=st.unmatched_b + (seg,)))
+
+
+def accept(st: PairState, side: str, edges: list[tuple[int, int, float]], source: str,
+           replace_manual: bool = True) -> PairState:
+    """Take matcher suggestions ``edges`` (``(a, b, confidence)``) as matches with source ``source``.
+
+    Each segment of frame ``side`` named by an edge has its other edges replaced by the accepted ones
+    (the suggestion says where it goes). Without ``replace_manual`` a segment with a ``manual`` edge is
+    left alone: "accept all above a threshold" never overrides what a person decided.
+    """
+    k = 0 if side == "a" else 1
+    manual = {m[k] for m in st.matches if m[2] == "manual"}
+    take = [e for e in edges if replace_manual or e[k] not in manual]
+    segs = {e[k] for e in take}
+    if not segs:
+        return st
+    pairs = {(int(a), int(b)) for a, b, _ in take}
+    keep = [m for m in st.matches if m[k] not in segs and (m[0], m[1]) not in pairs]
+    new = [(int(a), int(b), source, round(float(c), 4)) for a, b, c in take]
+    ua, ub = set(st.unmatched_a), set(st.unmatched_b)
+    ua.difference_update(a for a, _, _ in take)
+    ub.difference_update(b for _, b, _ in take)
+    return normalise(replace(st, matches=tuple(keep + new), unmatched_a=tuple(ua), unmatched_b=tuple(ub)))
 
 
 def set_status(st: PairState, status: str, comment: str | None = None) -> PairState:

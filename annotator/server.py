@@ -4,7 +4,12 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
 
     GET  /                                       the app (annotator/static/index.html)
     GET  /api/info                               dataset name and id, statuses, the pair count
-    GET  /api/pairs?status=S&clip=C              the queue
+    GET  /api/pairs?status=S&clip=C&sort=K&flag=F&low=T&mine=NAME
+                                                 the queue (sort: confidence | unlabelled; flag: low |
+                                                 unlabelled; mine: pairs assigned to NAME)
+    GET  /api/progress                           per clip: pairs, done, accepted
+    POST /api/assign                             {"pairs": [id, ...], "annotator": name|null, "reviewer": name|null}
+    GET  /api/pair/<clip>/<pair>/suggest         the suggester's matches {name, versions, edges: [[a, b, c]]}
     GET  /api/pair/<clip>/<pair>                 the pair view (matches, segment tables, versions)
     POST /api/pair/<clip>/<pair>/op              {"base": v, "op": {"kind": ..., ...}, "client_op": id, "effort": {...}}
     POST /api/pair/<clip>/<pair>/undo|redo       {"base": v, "client_op": id, "effort": {...}}
@@ -13,7 +18,10 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
     POST /api/pair/<clip>/<pair>/effort          {"seconds": s, "clicks": n, "keys": n, "id": id}
     GET  /api/frame/<clip>/<frame>/seg/<v>.png   label map version v as RGB ids (immutable)
     GET  /api/frame/<clip>/<frame>/line|color    the frame's images
-    GET  /api/effort.csv                         the effort log
+    GET  /api/effort.csv                         the effort log (effort_by_user.csv: per person)
+
+Every write may carry ``"user"``, the annotator's name (else the ``--annotator`` the server was
+started with): it is recorded in the operation (history, review) and in the effort log per person.
 
 Writes carry ``client_op``, the page's id of the write: one already committed is answered again,
 not applied twice (see annotator/workspace.py), so a page may send a write again whenever it did
@@ -45,8 +53,9 @@ from pathlib import Path
 from flask import Flask, Response, current_app, jsonify, redirect, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from annotator.effort import add_effort, effort_csv, effort_rows, parse_report
-from annotator.workspace import ConflictError, NotFoundError, Workspace, check_client_op
+from annotator.effort import BY_USER_COLS, add_effort, effort_by_user, effort_csv, effort_rows, parse_report
+from annotator.suggest import LOW_CONFIDENCE, Suggester, SuggestionCache
+from annotator.workspace import ConflictError, NotFoundError, Workspace, check_client_op, check_user
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format.schema import PAIR_STATUSES, check_id
 
@@ -63,7 +72,8 @@ class RequestError(LinecorrError):
 
 
 def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Iterable[str] | None = LOCAL_HOSTS,
-               workspace: Workspace | None = None, token: str | None = None) -> Flask:
+               workspace: Workspace | None = None, token: str | None = None, suggester: Suggester | None = None,
+               annotator: str | None = None) -> Flask:
     """The Flask app serving ``dataset``; removes what a killed server left in ``annotations/`` first.
 
     Args:
@@ -71,7 +81,11 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         split: only the pairs of this split in the queue.
         allowed_hosts: host names the Host header may carry (None = any: only for tests).
         token: when set, every request must carry it (see the module docstring).
+        suggester: the matcher whose suggestions the page shows (``--suggest``; None: none).
+        annotator: the name recorded for writes that carry none (``--annotator``; the page may set its own).
     """
+    annotator = check_user(annotator)
+    cache = SuggestionCache(suggester) if suggester is not None else None
     ws = workspace or Workspace(dataset, split)
     # A kill can leave temp files and versions above the head; nothing else removes them.
     removed = ws.recover()
@@ -151,7 +165,8 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         # dataset_id names the page's offline queue (IndexedDB) without revealing the dataset's path
         return jsonify({"name": ws.ds.manifest.name, "split": ws.split, "pairs": len(ws.pair_ids),
                         "dataset_id": hashlib.sha256(str(ws.root).encode()).hexdigest()[:16],
-                        "statuses": list(PAIR_STATUSES)})
+                        "statuses": list(PAIR_STATUSES), "annotator": annotator, "low": LOW_CONFIDENCE,
+                        "suggester": suggester.name if suggester is not None else None})
 
     @app.get("/api/pairs")
     def pairs():
@@ -161,7 +176,41 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         clip = request.args.get("clip") or None
         if clip is not None:
             check_id(clip, "clip id")
-        return jsonify({"pairs": ws.queue(status, clip)})
+        low = _float_arg("low", LOW_CONFIDENCE)
+        rows = ws.queue(status, clip, low)
+        mine = check_user(request.args.get("mine") or None)
+        if mine is not None:
+            rows = [r for r in rows if mine in (r["annotator"], r["reviewer"])]
+        flag = request.args.get("flag") or None
+        if flag not in (None, "low", "unlabelled"):
+            raise RequestError(f"flag {flag!r} is not 'low' or 'unlabelled'")
+        if flag is not None:
+            rows = [r for r in rows if r[flag]]
+        sort = request.args.get("sort") or None
+        if sort == "confidence":  # lowest automatic confidence first; pairs with none last
+            rows.sort(key=lambda r: (r["min_conf"] is None, r["min_conf"] or 0.0, -r["low"]))
+        elif sort == "unlabelled":
+            rows.sort(key=lambda r: -r["unlabelled"])
+        elif sort is not None:
+            raise RequestError(f"sort {sort!r} is not 'confidence' or 'unlabelled'")
+        return jsonify({"pairs": rows})
+
+    @app.get("/api/progress")
+    def progress():
+        return jsonify({"clips": ws.progress()})
+
+    @app.post("/api/assign")
+    def assign():
+        body = _body()
+        kw = {k: body[k] for k in ("annotator", "reviewer") if k in body}
+        return jsonify({"assignments": ws.assign_pairs(body.get("pairs"), **kw)})
+
+    @app.get("/api/pair/<clip>/<name>/suggest")
+    def suggest(clip: str, name: str):
+        pid = _pid(clip, name)
+        if cache is None:
+            raise NotFoundError("no suggestions: start the server with --suggest NAME (linecorr annotate --help)")
+        return jsonify(ws.suggestions(pid, cache))
 
     @app.get("/api/pair/<clip>/<name>")
     def pair(clip: str, name: str):
@@ -171,40 +220,45 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
     def history(clip: str, name: str):
         return jsonify({"versions": ws.history(_pid(clip, name))})
 
-    def _edit(clip: str, name: str, run: Callable[[str, dict, str | None], dict], ops: int = 0,
+    def _edit(clip: str, name: str, run: Callable[[str, dict, str | None, str | None], dict], ops: int = 0,
               undos: int = 0):
-        """Apply one edit (``run(pid, body, client_op)``), count it in the pair's effort log, answer the
+        """Apply one edit (``run(pid, body, client_op, user)``), count it in the pair's effort log, answer the
         new state. Every field is checked first: a request refused (400) has written nothing."""
         pid = _pid(clip, name)
         body = _body()
         effort = parse_report(body.get("effort"))
         client_op = check_client_op(body.get("client_op"))
-        out = run(pid, body, client_op)
+        user = check_user(body.get("user")) or annotator
+        out = run(pid, body, client_op, user)
         if not out.get("replayed"):  # a write answered again was counted when it was applied
-            add_effort(ws.root, pid, ops=ops, undos=undos, **effort)
+            add_effort(ws.root, pid, ops=ops, undos=undos, user=user, **effort)
         return jsonify(out)
 
     @app.post("/api/pair/<clip>/<name>/op")
     def op(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body, cop: ws.apply(pid, body.get("base"), body.get("op"), cop), ops=1)
+        return _edit(clip, name, lambda pid, body, cop, u: ws.apply(pid, body.get("base"), body.get("op"), cop, u),
+                     ops=1)
 
     @app.post("/api/pair/<clip>/<name>/undo")
     def undo(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body, cop: ws.undo(pid, body.get("base"), cop), undos=1)
+        return _edit(clip, name, lambda pid, body, cop, u: ws.undo(pid, body.get("base"), cop, u), undos=1)
 
     @app.post("/api/pair/<clip>/<name>/redo")
     def redo(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body, cop: ws.redo(pid, body.get("base"), cop), ops=1)
+        return _edit(clip, name, lambda pid, body, cop, u: ws.redo(pid, body.get("base"), cop, u), ops=1)
 
     @app.post("/api/pair/<clip>/<name>/restore")
     def restore(clip: str, name: str):
-        return _edit(clip, name, lambda pid, body, cop: ws.restore(pid, body.get("base"), body.get("version"), cop))
+        return _edit(clip, name, lambda pid, body, cop, u: ws.restore(pid, body.get("base"), body.get("version"),
+                                                                      cop, u))
 
     @app.post("/api/pair/<clip>/<name>/effort")
     def effort(clip: str, name: str):
         pid = _pid(clip, name)
         ws.check_pair(pid)
-        return jsonify(add_effort(ws.root, pid, **parse_report(_body())))
+        body = _body()
+        user = check_user(body.pop("user", None)) or annotator
+        return jsonify(add_effort(ws.root, pid, user=user, **parse_report(body)))
 
     @app.get("/api/frame/<clip>/<frame>/seg/<int:version>.png")
     def seg_png(clip: str, frame: str, version: int):
@@ -226,6 +280,11 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         return Response(effort_csv(effort_rows(ws.root, ws.pair_ids, statuses)), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=effort.csv"})
 
+    @app.get("/api/effort_by_user.csv")
+    def effort_people():
+        return Response(effort_csv(effort_by_user(ws.root, ws.pair_ids), BY_USER_COLS), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=effort_by_user.csv"})
+
     return app
 
 
@@ -243,6 +302,19 @@ def _error(code: int, message: str):
     resp = jsonify({"error": scrub_paths(message, roots)})
     resp.status_code = code
     return resp
+
+
+def _float_arg(key: str, default: float) -> float:
+    raw = request.args.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise RequestError(f"{key} must be a number, got {raw[:40]!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise RequestError(f"{key} must be in 0..1, got {v:g}")
+    return v
 
 
 def _pid(clip: str, name: str) -> str:
@@ -300,24 +372,30 @@ def host_names(host: str) -> list[str]:
 
 
 def serve(dataset: str | Path, host: str = "127.0.0.1", port: int = 8765, split: str | None = None,
-          quiet: bool = False, allow_hosts: Iterable[str] = ()) -> None:
+          quiet: bool = False, allow_hosts: Iterable[str] = (), suggest: str | None = None,
+          annotator: str | None = None) -> None:
     """Run the server until interrupted (threaded; every operation is written before it answers).
 
     Bound to loopback, anyone on this machine may use it (as any local file). Bound beyond
     loopback it wants a fresh token (printed in the URL) and still checks the Host header:
-    ``allow_hosts`` adds names to :func:`host_names`.
+    ``allow_hosts`` adds names to :func:`host_names`. ``suggest`` names a suggestion provider
+    (:func:`annotator.suggest.load_suggester`), ``annotator`` the default annotator name.
     """
+    from annotator.suggest import load_suggester
+
+    suggester = load_suggester(suggest) if suggest else None
     from werkzeug.serving import make_server
 
     local = host in LOOPBACK
     token = None if local else secrets.token_urlsafe(24)
     hosts = LOCAL_HOSTS if local else (*LOCAL_HOSTS, *host_names(host), *allow_hosts)
-    app = create_app(dataset, split, hosts, token=token)
+    app = create_app(dataset, split, hosts, token=token, suggester=suggester, annotator=annotator)
     srv = make_server(host, port, app, threaded=True)
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ws = app.extensions["linecorr_workspace"]
-    print(f"annotating {ws.root} ({len(ws.pair_ids)} pairs)", flush=True)
+    print(f"annotating {ws.root} ({len(ws.pair_ids)} pairs)" + (f", suggestions from {suggester.name}"
+                                                               if suggester else ""), flush=True)
     query = f"?token={token}" if token else ""
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     print(f"open http://{shown}:{srv.server_port}/{query}", flush=True)

@@ -21,6 +21,7 @@ dropped) can send the same write again without a conflict and without applying i
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import threading
 from collections import OrderedDict
@@ -34,10 +35,12 @@ import numpy as np
 from annotator import ops
 from annotator.args import arg, int_list, is_int, num, points, side_of
 from annotator.history import ANNOTATIONS, TMP_STALE_S, ClipStore, Transaction, now, store_lock, stray_files
+from annotator.suggest import LOW_CONFIDENCE, SuggestionCache, check_edges, pair_stats
 from annotator.tables import update_table
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format import images, layout
-from dataprep.format.dataset import Dataset, read_json
+from dataprep.format.atomic import atomic_write_json
+from dataprep.format.dataset import Dataset, Frame, read_json
 from dataprep.format.schema import ClipInfo, parse_pair_id
 from dataprep.format.segtable import SegmentTable
 from dataprep.segment.ink import ink_masks
@@ -52,6 +55,18 @@ class NotFoundError(LinecorrError):
 
 
 CLIENT_OP = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+USER = re.compile(r"[^\x00-\x1f\x7f/\\]{1,64}")
+
+
+def check_user(user: Any) -> str | None:
+    """An annotator's name (1-64 printable characters, no slash; spaces around it dropped), or None."""
+    if user is None or user == "":
+        return None
+    if not isinstance(user, str) or not USER.fullmatch(user.strip()):
+        raise ops.OpError("'user' must be a name of 1-64 printable characters without '/' or '\\'")
+    return user.strip()
 
 
 def check_client_op(client_op: Any) -> str | None:
@@ -258,9 +273,11 @@ class Workspace:
             raise NotFoundError(f"frame {clip}/{frame} has no {kind} image")
         return p
 
-    def queue(self, status: str | None = None, clip: str | None = None) -> list[dict]:
-        """Every pair with its status and version, optionally filtered."""
+    def queue(self, status: str | None = None, clip: str | None = None, low: float = LOW_CONFIDENCE) -> list[dict]:
+        """Every pair with its status, version and what the queue sorts on (:func:`pair_stats`:
+        lowest automatic confidence, matches below ``low``, unlabelled segments), optionally filtered."""
         out = []
+        assigned = self.assignments()
         heads: dict[str, dict] = {}
         for pid in self.pair_ids:
             c, fa, fb = parse_pair_id(pid)
@@ -272,9 +289,56 @@ class Workspace:
             st = snap["state"]
             if status and st["status"] != status:
                 continue
+            ids = {side: self.table(c, fid, int(snap["frames"][side])).ids.tolist()
+                   for side, fid in snap["frame_ids"].items()}
             out.append({"id": pid, "status": st["status"], "version": snap["version"], "comment": st["comment"],
-                        "matches": len(st["matches"])})
+                        "matches": len(st["matches"]), **pair_stats(st, ids["a"], ids["b"], low),
+                        "annotator": assigned.get(pid, {}).get("annotator"),
+                        "reviewer": assigned.get(pid, {}).get("reviewer")})
         return out
+
+    # ---- who does what -------------------------------------------------------------------------
+    def assignments(self) -> dict[str, dict]:
+        """``{pair id: {"annotator": name, "reviewer": name}}`` (``annotations/assignments.json``)."""
+        p = self.ann / "assignments.json"
+        return read_json(p).get("pairs", {}) if p.is_file() else {}
+
+    def assign_pairs(self, pids: list[str], annotator: Any = ..., reviewer: Any = ...) -> dict[str, dict]:
+        """Assign pairs to an annotator and/or a reviewer (``None`` unassigns; omitted keeps). Atomic,
+        under the store lock (two servers on one dataset). Returns every assignment."""
+        changes = {}
+        if annotator is not ...:
+            changes["annotator"] = check_user(annotator)
+        if reviewer is not ...:
+            changes["reviewer"] = check_user(reviewer)
+        if not isinstance(pids, list) or not pids or len(pids) > 100000:
+            raise ops.OpError("'pairs' must be a non-empty list of pair ids")
+        for pid in pids:
+            if not isinstance(pid, str):
+                raise ops.OpError("'pairs' must be a list of pair ids")
+            self.check_pair(pid)
+        with store_lock(self.ann):
+            cur = self.assignments()
+            for pid in pids:
+                row = {**cur.get(pid, {}), **changes}
+                row = {k: v for k, v in row.items() if v is not None}
+                if row:
+                    cur[pid] = row
+                else:
+                    cur.pop(pid, None)
+            atomic_write_json(self.ann / "assignments.json", {"pairs": cur})
+        return cur
+
+    def progress(self) -> list[dict]:
+        """Per clip: pairs, and how many are done or accepted (the queue's progress bars)."""
+        by: dict[str, dict] = {}
+        for q in self.queue():
+            c = parse_pair_id(q["id"])[0]
+            row = by.setdefault(c, {"clip": c, "pairs": 0, "done": 0, "accepted": 0, "in_progress": 0})
+            row["pairs"] += 1
+            if q["status"] in ("done", "accepted", "in_progress"):
+                row[q["status"]] += 1
+        return list(by.values())
 
     def history(self, pid: str) -> list[dict]:
         """Every stored version of a pair, newest first: version, time, the operation that made it."""
@@ -287,16 +351,18 @@ class Workspace:
             kind = rec.get("kind", "?")
             if rec and rec.get("pair") != name:  # a segment edit made through another pair of the frame
                 kind = f"{kind} in {rec.get('pair')}"
-            out.append({"version": v, "time": rec.get("time"), "kind": kind, "status": snap["state"]["status"]})
+            out.append({"version": v, "time": rec.get("time"), "kind": kind, "status": snap["state"]["status"],
+                        "user": rec.get("user")})
         return out[::-1]
 
     # ---- writing ------------------------------------------------------------------------------
-    def apply(self, pid: str, base: int, op: dict, client_op: str | None = None) -> dict:
+    def apply(self, pid: str, base: int, op: dict, client_op: str | None = None, user: str | None = None) -> dict:
         """Apply one operation (see :data:`OPS`) to pair ``pid`` at version ``base``.
 
         Args:
             client_op: the page's id of this write; a write with an id already committed is answered
                 again instead of being applied twice (see the module docstring).
+            user: the annotator's name, recorded in the operation (:func:`check_user`).
 
         Returns:
             ``{"pair": view, "patches": {side: {bbox, png}}}``: the new view, and for each frame
@@ -311,32 +377,35 @@ class Workspace:
         args = {k: op[k] for k in OP_ARGS[kind] if k in op}
         if kind in MATCH_OPS:
             return self._transact(pid, base, kind, args, lambda tx, snap, clip, name: self._match_op(
-                tx, snap, clip, name, kind, op), client_op)
+                tx, snap, clip, name, kind, op), client_op, user)
         return self._transact(pid, base, kind, args, lambda tx, snap, clip, name: self._frame_op(
-            tx, snap, clip, name, kind, op), client_op)
+            tx, snap, clip, name, kind, op), client_op, user)
 
-    def undo(self, pid: str, base: int, client_op: str | None = None) -> dict:
+    def undo(self, pid: str, base: int, client_op: str | None = None, user: str | None = None) -> dict:
         """Undo the pair's last operation (a new version equal to the one before it)."""
         return self._transact(pid, base, "undo", {}, lambda tx, snap, clip, name: self._invert(
-            tx, snap, clip, name, "undo"), client_op)
+            tx, snap, clip, name, "undo"), client_op, user)
 
-    def redo(self, pid: str, base: int, client_op: str | None = None) -> dict:
+    def redo(self, pid: str, base: int, client_op: str | None = None, user: str | None = None) -> dict:
         """Redo the pair's last undone operation."""
         return self._transact(pid, base, "redo", {}, lambda tx, snap, clip, name: self._invert(
-            tx, snap, clip, name, "redo"), client_op)
+            tx, snap, clip, name, "redo"), client_op, user)
 
-    def restore(self, pid: str, base: int, version: int, client_op: str | None = None) -> dict:
+    def restore(self, pid: str, base: int, version: int, client_op: str | None = None,
+                user: str | None = None) -> dict:
         """Make version ``version`` of the pair (its matches and both frames) current again (undoable)."""
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise ops.OpError("version must be a non-negative integer")
         return self._transact(pid, base, "restore", {"version": version}, lambda tx, snap, clip, name:
-                              self._restore(tx, snap, clip, name, version), client_op)
+                              self._restore(tx, snap, clip, name, version), client_op, user)
 
-    def _transact(self, pid: str, base: Any, kind: str, args: dict, body, client_op: Any = None) -> dict:
+    def _transact(self, pid: str, base: Any, kind: str, args: dict, body, client_op: Any = None,
+                  user: Any = None) -> dict:
         clip, _, _, name = self.check_pair(pid)
         if not isinstance(base, int) or isinstance(base, bool):
             raise ops.OpError("'base' must be the integer pair version the edit was made on")
         client_op = check_client_op(client_op)
+        user = check_user(user)
         with store_lock(self.ann):
             tx = Transaction(self.store(clip), kind, name, args)
             # A write already committed is answered again before the version check: its first
@@ -350,6 +419,7 @@ class Workspace:
                                     f"this page has version {base}): reload the pair to see the current state")
             self._pending = []
             tx.client_op = client_op
+            tx.user = user
             body(tx, snap, clip, name)
             tx.commit()
             for key, seg, table in self._pending:
@@ -407,6 +477,9 @@ class Workspace:
             tx.set_pair(name, self._next_snap(snap, new, True, tx, mark_started=False))
             return
         side = side_of(op)
+        if kind == "accept":
+            tx.set_pair(name, self._next_snap(snap, self._accept(tx, clip, snap, st, side, op), True, tx))
+            return
         seg = arg(op, "seg", int)
         ids_here = self._ids(tx, clip, snap, side)
         if seg not in ids_here:
@@ -427,6 +500,51 @@ class Workspace:
         else:  # no_match
             new = ops.no_match(st, side, seg)
         tx.set_pair(name, self._next_snap(snap, new, True, tx))
+
+    def _accept(self, tx: Transaction, clip: str, snap: dict, st: ops.PairState, side: str,
+                op: dict) -> ops.PairState:
+        """Matcher suggestions taken as matches (``accept``: one key on a segment, or all above a threshold)."""
+        edges = op.get("edges")
+        if not isinstance(edges, list) or len(edges) > 100000 or not all(
+                isinstance(e, list) and len(e) == 3 and is_int(e[0]) and is_int(e[1])
+                and isinstance(e[2], (int, float)) and not isinstance(e[2], bool) and 0 <= e[2] <= 1 for e in edges):
+            raise ops.OpError("'edges' must be a list of [a, b, confidence] (ids, confidence in 0..1)")
+        source = arg(op, "source", str)
+        if not re.fullmatch(r"[A-Za-z0-9_.:+-]{1,64}", source) or source == "manual":
+            raise ops.OpError("'source' must name the suggester (1-64 letters, digits, '_.:+-'), not 'manual'")
+        replace_manual = op.get("replace_manual", True)
+        if not isinstance(replace_manual, bool):
+            raise ops.OpError("'replace_manual' must be true or false")
+        ids_a, ids_b = self._ids(tx, clip, snap, "a"), self._ids(tx, clip, snap, "b")
+        bad = next((e for e in edges if e[0] not in ids_a or e[1] not in ids_b), None)
+        if bad is not None:
+            raise ops.OpError(f"suggested match A {bad[0]} - B {bad[1]} names a segment that does not exist")
+        return ops.accept(st, side, [tuple(e) for e in edges], source, replace_manual)
+
+    def matcher_frame(self, clip: str, frame: str, v: int) -> Frame:
+        """Frame ``frame`` at version ``v`` as a matcher may see it: its edited label map and segment
+        table, its line and color images, and no labels (a suggestion must not read the answer)."""
+        f = self.ds.load_frame(clip, frame, self.clip(clip))
+        t = self.table(clip, frame, v)
+        unknown = np.full(len(t), -1, np.int64)
+        table = dataclasses.replace(t, label=unknown, color_label=unknown.copy())
+        return dataclasses.replace(f, seg=self.seg(clip, frame, v), segments=table, labels=None, parts=None)
+
+    def suggestions(self, pid: str, cache: SuggestionCache) -> dict:
+        """The suggester's matches for the pair as it is now: ``{name, versions, edges: [[a, b, c]]}``
+        (highest confidence first), computed once per pair and frame versions."""
+        clip, _, _, _ = self.check_pair(pid)
+        snap = self.current(pid)
+        fids, vs = snap["frame_ids"], snap["frames"]
+        key = (clip, fids["a"], int(vs["a"]), fids["b"], int(vs["b"]))
+
+        def compute() -> list[list]:
+            fa = self.matcher_frame(clip, fids["a"], int(vs["a"]))
+            fb = self.matcher_frame(clip, fids["b"], int(vs["b"]))
+            return check_edges(cache.suggester.suggest(fa, fb), set(fa.segments.ids.tolist()),
+                               set(fb.segments.ids.tolist()))
+        return {"name": cache.suggester.name, "versions": {"a": int(vs["a"]), "b": int(vs["b"])},
+                "edges": cache.get(key, compute)}
 
     def _ids(self, tx: Transaction, clip: str, snap: dict, side: str) -> set[int]:
         fid = snap["frame_ids"][side]
@@ -550,11 +668,11 @@ def _table_json(t: SegmentTable) -> dict:
             "color": None if t.color is None else t.color[:, :3].tolist()}
 
 
-MATCH_OPS = ("assign", "unassign", "no_match", "status")
+MATCH_OPS = ("assign", "unassign", "no_match", "accept", "status")
 FRAME_OPS = ("merge", "split", "bucket", "brush", "erase")
 #: The arguments each operation takes (and its op record keeps).
 OP_ARGS = {"assign": ("side", "seg", "targets", "replace"), "unassign": ("side", "seg", "targets"),
-           "no_match": ("side", "seg"), "status": ("status", "comment"), "merge": ("side", "ids"),
+           "no_match": ("side", "seg"), "accept": ("side", "edges", "source", "replace_manual"), "status": ("status", "comment"), "merge": ("side", "ids"),
            "split": ("side", "seg", "points", "width"), "bucket": ("side", "x", "y", "radius"),
            "brush": ("side", "points", "width"), "erase": ("side", "points", "width")}
 

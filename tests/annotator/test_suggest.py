@@ -1,0 +1,169 @@
+"""Suggestions in the loop (issue #19, point 7) and who did what (point 9), server side: the accept
+operation, the provider registry and its entry points, the suggest route, the queue's confidence and
+unlabelled sorting and filters, annotator names in history and effort, assignments."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+pytest.importorskip("flask")
+
+from annotator import ops
+from annotator.server import create_app
+from annotator.suggest import available_suggesters, load_suggester, pair_stats
+from annotator.workspace import Workspace
+from dataprep.errors import LinecorrError
+
+P1, P2 = "toy000/0000__0001", "toy000/0001__0002"
+
+
+class NearestCentroid:
+    """A stand-in matcher: each B segment -> the A segment with the nearest centroid; confidence 0.9
+    for even B ids, 0.3 for odd ones. Records whether it was shown labels."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.saw_labels = False
+
+    def suggest(self, fa, fb) -> np.ndarray:
+        self.calls += 1
+        self.saw_labels |= fa.labels is not None or bool((fa.segments.label >= 0).any())
+        ca, cb = fa.segments.centroid, fb.segments.centroid
+        d = ((cb[:, None, :] - ca[None, :, :]) ** 2).sum(-1)
+        best = d.argmin(1)
+        return np.array([[fa.segments.ids[j], b, 0.9 if b % 2 == 0 else 0.3]
+                         for b, j in zip(fb.segments.ids.tolist(), best.tolist(), strict=True)], float)
+
+
+def test_accept_replaces_a_segments_edges_and_keeps_manual_ones_when_asked():
+    st = ops.PairState(((1, 1, "render", 1.0), (2, 2, "manual", 1.0), (3, 3, "pseudo", 0.4)), (5,), ())
+    new = ops.accept(st, "b", [(7, 1, 0.8), (9, 2, 0.9), (5, 4, 0.6)], "suggest:x", replace_manual=False)
+    assert (7, 1, "suggest:x", 0.8) in new.matches and (1, 1, "render", 1.0) not in new.matches
+    assert (2, 2, "manual", 1.0) in new.matches and (9, 2, "suggest:x", 0.9) not in new.matches  # a person's edit wins
+    assert new.unmatched_a == ()  # accepted A 5 is matched now
+    forced = ops.accept(st, "b", [(9, 2, 0.9)], "suggest:x")
+    assert [m for m in forced.matches if m[1] == 2] == [(9, 2, "suggest:x", 0.9)]
+
+
+def test_pair_stats_counts_low_confidence_and_unlabelled():
+    state = {"matches": [[1, 1, "pseudo", 0.2], [2, 2, "manual", 1.0], [3, 3, "pseudo", 0.9]],
+             "unmatched_a": [4], "unmatched_b": []}
+    s = pair_stats(state, [1, 2, 3, 4, 5], [1, 2, 3, 6], low=0.5)
+    assert s == {"min_conf": 0.2, "low": 1, "unlabelled": 2, "unlabelled_a": 1, "unlabelled_b": 1}
+
+
+def test_the_benchmarks_matchers_are_found_through_entry_points():
+    names = available_suggesters()
+    assert {"nearest-aligned", "hungarian-features", "lightglue-vote", "ant"} <= set(names)
+    with pytest.raises(LinecorrError, match="unknown suggestion provider 'nope'"):
+        load_suggester("nope")
+    with pytest.raises(LinecorrError, match="ant:PATH"):
+        load_suggester("ant")
+
+
+def test_a_baseline_suggests_on_the_pair_as_edited(toy_root):
+    # nearest-aligned needs no torch: the whole path, entry point to edges on the page
+    client = create_app(toy_root, suggester=load_suggester("nearest-aligned")).test_client()
+    body = client.get(f"/api/pair/{P1}/suggest").get_json()
+    assert body["name"] == "nearest-aligned" and body["versions"] == {"a": 0, "b": 0}
+    edges = body["edges"]
+    assert edges and all(0 < c <= 1 for _, _, c in edges)
+    assert [c for _, _, c in edges] == sorted((c for _, _, c in edges), reverse=True)
+
+
+def test_suggest_route_accept_and_queue(toy_root):
+    fake = NearestCentroid()
+    client = create_app(toy_root, suggester=fake).test_client()
+    assert client.get("/api/info").get_json()["suggester"] == "fake"
+    s1 = client.get(f"/api/pair/{P1}/suggest").get_json()
+    client.get(f"/api/pair/{P1}/suggest")
+    assert fake.calls == 1 and not fake.saw_labels  # cached per frame versions; never shown the answer
+    edges = s1["edges"]
+    assert edges[0][2] == 0.9 and edges[-1][2] == 0.3
+    # accept all above 0.5, then one low one: the queue then sorts this pair first by confidence
+    high = [e for e in edges if e[2] >= 0.5]
+    r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": {
+        "kind": "accept", "side": "b", "edges": high, "source": "suggest:fake", "replace_manual": False}})
+    assert r.status_code == 200, r.get_json()
+    low = next(e for e in edges if e[2] < 0.5)
+    r = client.post(f"/api/pair/{P1}/op", json={"base": 1, "op": {
+        "kind": "accept", "side": "b", "edges": [low], "source": "suggest:fake"}})
+    m = [x for x in r.get_json()["pair"]["matches"] if x[1] == low[1]]
+    assert m == [[low[0], low[1], "suggest:fake", 0.3]]
+    q = client.get("/api/pairs?sort=confidence").get_json()["pairs"]
+    assert q[0]["id"] == P1 and q[0]["min_conf"] == 0.3 and q[0]["low"] == 1
+    assert [p["id"] for p in client.get("/api/pairs?flag=low").get_json()["pairs"]] == [P1]
+    assert client.get("/api/pairs?flag=low&low=0.2").get_json()["pairs"] == []
+    # a no-match mark on a segment leaves it labelled; clearing one leaves it unlabelled
+    r = client.post(f"/api/pair/{P2}/op", json={"base": 0, "op": {"kind": "unassign", "side": "a", "seg": 2}})
+    q = client.get("/api/pairs?sort=unlabelled").get_json()["pairs"]
+    assert q[0]["id"] == P2 and q[0]["unlabelled"] >= 1
+    # the suggestions follow the frame: after a merge they are computed again for the new version
+    client.post(f"/api/pair/{P1}/op", json={"base": 2, "op": {"kind": "merge", "side": "a", "ids": [2, 3]}})
+    assert client.get(f"/api/pair/{P1}/suggest").get_json()["versions"]["a"] == 1 and fake.calls == 2
+
+
+@pytest.mark.parametrize("op, msg", [
+    ({"edges": [[1, 2]]}, "'edges'"),
+    ({"edges": [[1, 2, 1.5]]}, "'edges'"),
+    ({"edges": [[999, 2, 0.5]]}, "does not exist"),
+    ({"source": "manual"}, "'source'"),
+    ({"replace_manual": "yes"}, "'replace_manual'"),
+])
+def test_accept_is_checked_before_anything_is_written(toy_root, op, msg):
+    client = create_app(toy_root).test_client()
+    body = {"kind": "accept", "side": "a", "edges": [[2, 2, 0.5]], "source": "suggest:x", **op}
+    r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": body})
+    assert r.status_code == 400 and msg in r.get_json()["error"]
+    assert Workspace(toy_root).current(P1)["version"] == 0
+
+
+def test_suggest_without_a_suggester_is_a_404_saying_how(toy_root):
+    r = create_app(toy_root).test_client().get(f"/api/pair/{P1}/suggest")
+    assert r.status_code == 404 and "--suggest" in r.get_json()["error"]
+
+
+def test_queue_rejects_bad_sort_flag_and_threshold(toy_root):
+    client = create_app(toy_root).test_client()
+    for q in ("sort=x", "flag=x", "low=2", "low=abc"):
+        assert client.get(f"/api/pairs?{q}").status_code == 400
+
+
+def test_annotator_name_in_history_review_and_effort(toy_root):
+    client = create_app(toy_root, annotator="ann").test_client()
+    # the page's own name wins over the server's default
+    r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "user": "Zoë K", "effort": {"seconds": 5, "clicks": 2},
+                                                "op": {"kind": "no_match", "side": "a", "seg": 2}})
+    assert r.status_code == 200
+    client.post(f"/api/pair/{P1}/op", json={"base": 1, "op": {"kind": "status", "status": "accepted"},
+                                            "effort": {"seconds": 1, "keys": 1}})
+    hist = client.get(f"/api/pair/{P1}/history").get_json()["versions"]
+    assert [(h["kind"], h["user"]) for h in hist[:2]] == [("status", "ann"), ("no_match", "Zoë K")]
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/effort_by_user.csv").data.decode())))
+    by = {r["annotator"]: r for r in rows}
+    assert by["Zoë K"]["seconds"] == "5.0" and by["Zoë K"]["clicks"] == "2" and by["ann"]["keys"] == "1"
+    assert by["ann"]["ops"] == "1" and by["Zoë K"]["pairs"] == "1"
+    bad = client.post(f"/api/pair/{P1}/op", json={"base": 2, "user": "a/b",
+                                                  "op": {"kind": "no_match", "side": "a", "seg": 3}})
+    assert bad.status_code == 400 and "'user'" in bad.get_json()["error"]
+
+
+def test_pairs_are_assigned_to_annotators_and_reviewers(toy_root):
+    client = create_app(toy_root).test_client()
+    r = client.post("/api/assign", json={"pairs": [P1, P2], "annotator": "ann"})
+    assert r.status_code == 200
+    client.post("/api/assign", json={"pairs": [P2], "reviewer": "rev"})
+    mine = client.get("/api/pairs?mine=rev").get_json()["pairs"]
+    assert [(p["id"], p["annotator"], p["reviewer"]) for p in mine] == [(P2, "ann", "rev")]
+    assert len(client.get("/api/pairs?mine=ann").get_json()["pairs"]) == 2
+    client.post("/api/assign", json={"pairs": [P1], "annotator": None})
+    assert [p["id"] for p in client.get("/api/pairs?mine=ann").get_json()["pairs"]] == [P2]
+    assert client.post("/api/assign", json={"pairs": ["toy000/0000__0002"], "annotator": "x"}).status_code == 404
+    prog = client.get("/api/progress").get_json()["clips"]
+    assert prog == [{"clip": "toy000", "pairs": 2, "done": 0, "accepted": 0, "in_progress": 0}]

@@ -52,7 +52,7 @@ export class WriteQueue {
    * @param {string} pid pair id
    * @param {number|null} version the pair version the page shows (null: ask the server before the first write)
    * @param {object} hooks {onResult(resp, item, queue), onRefused(item, msg, status, queue),
-   *   onRebase(msg, item, queue) -> the pair's view now, onState(queue), effort}
+   *   onRebase(msg, item, queue) -> the pair's view now, onState(queue), effort, user() -> the annotator's name}
    * @param {Outbox} outbox where unanswered writes are kept
    */
   constructor(pid, version, hooks, outbox) {
@@ -65,6 +65,9 @@ export class WriteQueue {
 
   /** Queue a write: kind "op" (with an op object), "undo", "redo" or "restore" (with {version}). */
   push(kind, payload = {}) {
+    // the annotator's name goes with the write (kept in the outbox with it: who made it, not who sent it)
+    const user = this.hooks.user ? this.hooks.user() : "";
+    if (user) payload = { ...payload, user };
     const item = { id: newId(), pid: this.pid, kind, payload, owner: this.outbox.tab, time: Date.now(),
                    order: nextOrder(), effort: this.hooks.effort ? this.hooks.effort.take() : undefined,
                    t0: performance.now() };
@@ -170,7 +173,8 @@ export class WriteQueue {
     if (!e) return;
     if (!this.report) {
       if (e.empty()) return;
-      this.report = { ...e.take(), id: newId() };
+      const user = this.hooks.user ? this.hooks.user() : "";
+      this.report = { ...e.take(), id: newId(), ...(user ? { user } : {}) };
     }
     const rep = this.report;
     fetch(`/api/pair/${this.pid}/effort`, {

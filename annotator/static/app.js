@@ -13,8 +13,11 @@ import { PairState, SIDES, other, unionBox } from "./state.js";
 import { Pane, ViewTransform, rgba } from "./view.js";
 import { bindInput } from "./input.js";
 import { Panels } from "./panels.js";
+import { Suggestions, describeSuggestions, nextToCheck } from "./suggest.js";
 
 const SELECT = rgba(255, 220, 0, 170), HOVER = rgba(255, 255, 255, 150), HOVER_MATCH = rgba(0, 230, 255, 170);
+const SUGGESTED = rgba(255, 0, 255, 150);
+const USER_KEY = "linecorr.annotator";
 const $ = (sel) => document.querySelector(sel);
 
 export const app = {
@@ -24,6 +27,7 @@ export const app = {
   showColor: false, showOverlay: true, width: { split: 1, brush: 2, erase: 6 }, radius: 2,
   perf: [], opTimes: [], busyFrameOp: false,
   queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false, bannerAt: 0, adopted: 0,
+  sugg: null, suggLoading: null, user: "",
 
   async boot() {
     this.view = new ViewTransform([this.panes.a, this.panes.b]);
@@ -32,6 +36,12 @@ export const app = {
     this.info = await getJSON("/api/info");
     this.outbox = await Outbox.open(this.info.dataset_id);
     document.title = `annotate ${this.info.name}`;
+    // the annotator's name: the one this browser was given, else the server's --annotator
+    this.setUser(localStorage.getItem(USER_KEY) || this.info.annotator || "", false);
+    $("#user").addEventListener("change", () => this.setUser($("#user").value, true));
+    $("#threshold").value = String(this.info.low);
+    $("#threshold").addEventListener("change", () => this.repaint());
+    document.body.dataset.suggester = this.info.suggester || "";
     window.addEventListener("hashchange", () => this.route());
     setInterval(() => this.queue && this.queue.flushEffort(), 10000);
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden" && this.queue) this.queue.flushEffort(true); });
@@ -56,6 +66,7 @@ export const app = {
         onRefused: (item, msg, status, queue) => this.refused(item, msg, status, queue),
         onRebase: (msg, item, queue) => this.rebase(msg, queue),
         onState: (queue) => this.showSaveState(queue),
+        user: () => this.user,
       }, this.outbox);
       this.queues.set(pid, q);
     }
@@ -103,6 +114,7 @@ export const app = {
     }
     if (gen !== this.openGen) return;
     this.pid = pid; this.st = st; this.sel = { side: null, ids: [] }; this.hover = { side: null, id: 0 };
+    this.sugg = null;
     const q = this.queueOf(pid, view.version);
     if (!q.pending) q.version = view.version;
     this.queue = q;
@@ -119,6 +131,74 @@ export const app = {
     document.body.dataset.version = view.version;
   },
 
+  /** The annotator's name (recorded with every write; kept in this browser). */
+  setUser(name, save) {
+    this.user = name.trim().slice(0, 64);
+    $("#user").value = this.user;
+    if (save) { if (this.user) localStorage.setItem(USER_KEY, this.user); else localStorage.removeItem(USER_KEY); }
+    document.body.dataset.user = this.user;
+  },
+
+  /** The match threshold of the page: below it an automatic match is "low confidence"; Shift+Y
+   * accepts every suggestion at or above it. */
+  threshold() { const t = parseFloat($("#threshold").value); return Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : this.info.low; },
+
+  /** Fetch the suggestions for the pair as shown (once per frame versions); a no-op without a suggester. */
+  async loadSuggestions() {
+    if (!this.info.suggester || !this.st) return;
+    const key = Suggestions.keyOf(this.st.view);
+    if ((this.sugg && this.sugg.key === key) || this.suggLoading === key) return;
+    this.suggLoading = key;
+    document.body.dataset.suggestions = "loading";
+    try {
+      const sugg = await Suggestions.load(this.st.view);
+      if (this.st && Suggestions.keyOf(this.st.view) === sugg.key) {
+        this.sugg = sugg;
+        document.body.dataset.suggestions = sugg.key;
+        this.paintHighlights(); this.hoverInfo();
+      }
+    } catch (e) {
+      this.message(`suggestions: ${e.message}`, true);
+    } finally {
+      if (this.suggLoading === key) this.suggLoading = null;
+    }
+  },
+
+  /** Y: take the best suggestion of each selected segment. */
+  acceptSuggestion() {
+    if (!this.sugg) { this.message(this.info.suggester ? "the suggestions are still loading" : "no suggester: start linecorr annotate with --suggest NAME", true); return; }
+    if (!this.sel.side || !this.sel.ids.length) { this.message("select a segment to accept its suggestion", true); return; }
+    let n = 0;
+    for (const id of this.sel.ids) {
+      const op = this.sugg.acceptOne(this.sel.side, id);
+      if (op) { this.matchOp(op); n++; }
+    }
+    if (!n) this.message("no suggestion for the selection", true);
+  },
+
+  /** Shift+Y: take every suggestion at or above the threshold (manual matches are kept). */
+  acceptAll() {
+    if (!this.sugg) { this.message(this.info.suggester ? "the suggestions are still loading" : "no suggester: start linecorr annotate with --suggest NAME", true); return; }
+    const t = this.threshold(), op = this.sugg.acceptAll(t);
+    if (!op) { this.message(`no suggestion at or above ${t}`, true); return; }
+    this.matchOp(op);
+    this.message(`accepted ${op.edges.length} suggestion(s) at or above ${t}`, false, true);
+  },
+
+  /** J / Shift+J: select the next (previous) segment still to check and bring it into view. */
+  jump(dir = 1) {
+    const cur = this.sel.side && this.sel.ids.length ? { side: this.sel.side, id: this.sel.ids[0] } : null;
+    const nx = nextToCheck(this.st, cur, this.threshold(), dir);
+    if (!nx) { this.message("nothing left to check in this pair: every segment is matched or marked"); return; }
+    this.sel = { side: nx.side, ids: [nx.id] };
+    const pane = this.panes[nx.side], c = pane.segs.centroid(nx.id), r = pane.stage.getBoundingClientRect();
+    const [x, y] = c, p = { x: r.left + this.view.tx + x * this.view.s, y: r.top + this.view.ty + y * this.view.s };
+    if (p.x < r.left || p.y < r.top || p.x > r.right || p.y > r.bottom) this.view.centre(x, y);
+    this.paintHighlights();
+    this.hover = { side: nx.side, id: nx.id }; this.hoverInfo(); this.hover = { side: null, id: 0 };
+    document.body.dataset.selected = `${nx.side}${nx.id}`;
+  },
+
   /** Put a pair state on the panes, whole (a pair opened, or loaded again after a conflict). */
   show(st) {
     const view = st.view;
@@ -132,6 +212,7 @@ export const app = {
     for (const s of SIDES) this.panes[s].paintOverlay(st.luts[s]);
     this.paintHighlights();
     this.refreshBar();
+    this.loadSuggestions();
   },
 
   /** Client coordinates of the centre of image pixel (x, y) of a side (tests, benchmark). */
@@ -240,6 +321,14 @@ export const app = {
     if (this.sel.side && this.sel.ids.length === 1 && !(h.side === this.sel.side && h.id === this.sel.ids[0])) {
       g[other(this.sel.side)].push({ ids: [...this.st.matchesOf(this.sel.side, this.sel.ids[0])], color: HOVER_MATCH });
     }
+    if (this.sugg && this.sel.side && this.sel.ids.length === 1) {
+      // the best suggestion of the selection, unless it is already a match (then cyan says it all)
+      const best = this.sugg.of(this.sel.side, this.sel.ids[0])[0];
+      if (best && !this.st.matchesOf(this.sel.side, this.sel.ids[0]).has(best[0])) g[other(this.sel.side)].push({ ids: [best[0]], color: SUGGESTED });
+    }
+    $("#sugg").textContent = this.sugg && this.sel.side && this.sel.ids.length === 1
+      ? describeSuggestions(this.sugg, this.sel.side, this.sel.ids[0]) : "";
+    document.body.dataset.selected = this.sel.side && this.sel.ids.length ? `${this.sel.side}${this.sel.ids[0]}` : "";
     for (const s of SIDES) this.panes[s].highlight(g[s]);
   },
 
@@ -255,15 +344,22 @@ export const app = {
     for (const b of document.querySelectorAll("[data-tool]")) b.classList.toggle("active", b.dataset.tool === this.tool);
     $("#btn-color").classList.toggle("active", this.showColor);
     $("#btn-overlay").classList.toggle("active", this.showOverlay);
-    const n = v.matches.length;
-    $("#counts").textContent = `${n} matches · A ${this.st.segs.a.count} / B ${this.st.segs.b.count} segments`;
+    const n = v.matches.length, t = this.threshold();
+    const low = v.matches.filter((m) => m[2] !== "manual" && m[3] < t).length;
+    const ua = this.st.unlabelledCount("a"), ub = this.st.unlabelledCount("b");
+    $("#counts").textContent = `${n} matches (${low} below ${t}) · unlabelled A ${ua} / B ${ub} · ` +
+      `A ${this.st.segs.a.count} / B ${this.st.segs.b.count} segments`;
+    document.body.dataset.unlabelled = String(ua + ub);
     document.body.dataset.version = v.version;
   },
 
   hoverInfo() {
     const h = this.hover;
     if (!h.side || !h.id) { $("#hover").textContent = ""; return; }
-    const m = [...this.st.matchesOf(h.side, h.id)].sort((x, y) => x - y);
+    // each match with its source and confidence: "matches B 3 (render 1.00), 7 (manual)"
+    const k = h.side === "a" ? 1 : 0;
+    const m = [...this.st.edgesOf(h.side, h.id)].sort((x, y) => x[k] - y[k])
+      .map((e) => `${e[k]} (${e[2]}${e[2] === "manual" ? "" : ` ${Number(e[3]).toFixed(2)}`})`);
     const un = this.st.unmatched[h.side].has(h.id);
     $("#hover").textContent = `${h.side.toUpperCase()} #${h.id} · ${this.st.segs[h.side].area(h.id)} px · ` +
       (m.length ? `matches ${other(h.side).toUpperCase()} ${m.join(", ")}` : un ? "no match (marked)" : "unlabelled");
@@ -321,6 +417,7 @@ export const app = {
     this.repaint(boxes);
     if (queue.items.length <= 1) this.endFrameOp();
     this.panels.refreshHistory();
+    this.loadSuggestions(); // a segment edit changed a frame: suggestions for the new version
   },
 
   endFrameOp() { this.busyFrameOp = false; document.body.classList.remove("busy"); },

@@ -29,6 +29,8 @@ export function makeActions(app) {
       if (!document.querySelector("#comment").value.trim()) { app.message("write a comment saying what is wrong, then reject", true); document.querySelector("#comment").focus(); return; }
       app.setStatus("rejected");
     },
+    accept_suggestion: () => app.acceptSuggestion(), accept_all: () => app.acceptAll(),
+    jump: () => app.jump(1), jump_prev: () => app.jump(-1),
     next: () => go(app.st.view.next), prev: () => go(app.st.view.prev),
     next_todo: () => app.panels.openNextTodo(),
     queue: () => app.panels.toggle("queue"), history: () => app.panels.toggle("history"), help: () => app.panels.toggle("help"),
@@ -57,6 +59,10 @@ export const KEYS = [
   ["c", "color", "Show color / line art"], ["o", "overlay", "Show / hide the match overlay"],
   ["d", "done", "Mark the pair done"], ["Shift+a", "accept", "Review: accept (with the comment)"],
   ["Shift+r", "reject", "Review: reject (comment required)"],
+  ["y", "accept_suggestion", "Accept the suggestion for the selected segment"],
+  ["Shift+y", "accept_all", "Accept every suggestion at or above the threshold (manual matches kept)"],
+  ["j", "jump", "Next segment to check: unlabelled, or only low-confidence matches"],
+  ["Shift+j", "jump_prev", "Previous segment to check"],
   ["]", "next", "Next pair (also →)"], ["[", "prev", "Previous pair (also ←)"], ["Shift+n", "next_todo", "Next pair to do"],
   ["q", "queue", "Queue"], ["h", "history", "History (restore any version)"], ["?", "help", "This help"],
   ["Escape", "escape", "Clear selection, close panels"], ["0", "fit", "Fit to window"],

@@ -11,6 +11,7 @@ export class Panels {
     this.app = app;
     $("#f-status").addEventListener("change", () => this.refreshQueue());
     $("#f-clip").addEventListener("input", () => this.refreshQueue());
+    for (const id of ["#f-sort", "#f-flag", "#f-mine"]) $(id).addEventListener("change", () => this.refreshQueue());
     const help = $("#help-keys");
     for (const [k, , text] of KEYS) {
       const tr = document.createElement("tr");
@@ -34,7 +35,27 @@ export class Panels {
 
   async refreshQueue() {
     const status = $("#f-status").value, clip = $("#f-clip").value.trim();
-    const q = (await getJSON(`/api/pairs${status ? `?status=${status}` : ""}`)).pairs.filter((p) => !clip || p.id.includes(clip));
+    const params = new URLSearchParams({ low: String(this.app.threshold()) });
+    if (status) params.set("status", status);
+    if ($("#f-sort").value) params.set("sort", $("#f-sort").value);
+    if ($("#f-flag").value) params.set("flag", $("#f-flag").value);
+    if ($("#f-mine").checked && this.app.user) params.set("mine", this.app.user);
+    const [q0, prog] = await Promise.all([getJSON(`/api/pairs?${params}`), getJSON("/api/progress")]);
+    const q = q0.pairs.filter((p) => !clip || p.id.includes(clip));
+    $("#progress").replaceChildren(...prog.clips.map((c) => {
+      // progress per clip: accepted, then done, then in progress, of all its pairs
+      const div = document.createElement("div");
+      div.className = "progress";
+      const pct = (n) => `${(100 * n / c.pairs).toFixed(1)}%`;
+      div.innerHTML = `<span class="name"></span><span class="bar"><i class="accepted"></i><i class="done"></i><i class="in_progress"></i></span><span class="n"></span>`;
+      div.querySelector(".name").textContent = c.clip;
+      div.querySelector(".accepted").style.width = pct(c.accepted);
+      div.querySelector(".done").style.width = pct(c.done);
+      div.querySelector(".in_progress").style.width = pct(c.in_progress);
+      div.querySelector(".n").textContent = `${c.accepted + c.done}/${c.pairs}`;
+      div.title = `${c.clip}: ${c.accepted} accepted, ${c.done} done, ${c.in_progress} in progress of ${c.pairs} pairs`;
+      return div;
+    }));
     const ol = $("#queue-list");
     ol.replaceChildren(...q.map((p) => {
       const li = document.createElement("li");
@@ -42,7 +63,11 @@ export class Panels {
       a.href = `#pair=${p.id}`; a.textContent = p.id;
       const b = document.createElement("span");
       b.className = `badge ${p.status}`; b.textContent = p.status.replace("_", " ");
-      li.append(a, " ", b);
+      const info = document.createElement("small");
+      // what the sorts are on: lowest automatic confidence, unlabelled segments; who it is assigned to
+      info.textContent = ` ${p.min_conf === null ? "" : `min ${p.min_conf.toFixed(2)} · `}${p.low ? `${p.low} low · ` : ""}` +
+        `${p.unlabelled} unlabelled${p.annotator ? ` · ${p.annotator}` : ""}${p.reviewer ? ` → ${p.reviewer}` : ""}`;
+      li.append(a, " ", b, info);
       if (p.id === this.app.pid) li.className = "current";
       if (p.comment) li.title = p.comment;
       return li;
@@ -66,7 +91,7 @@ export class Panels {
     const cur = this.app.st.view.version;
     $("#history-list").replaceChildren(...vs.map((v) => {
       const li = document.createElement("li");
-      li.textContent = `v${v.version} ${v.kind} · ${v.status}${v.time ? " · " + v.time.slice(11, 19) : ""} `;
+      li.textContent = `v${v.version} ${v.kind} · ${v.status}${v.user ? ` · ${v.user}` : ""}${v.time ? " · " + v.time.slice(11, 19) : ""} `;
       if (v.version === cur) li.className = "current";
       else {
         const b = document.createElement("button");

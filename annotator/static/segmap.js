@@ -42,5 +42,6 @@ export class Segments {
   has(id) { return this.row.has(id); }
   bbox(id) { const i = this.row.get(id); return i === undefined ? null : this.t.bbox[i]; }
   area(id) { const i = this.row.get(id); return i === undefined ? 0 : this.t.area[i]; }
+  centroid(id) { const i = this.row.get(id); return i === undefined ? null : this.t.centroid[i]; }
   get count() { return this.t.ids.length; }
 }

@@ -3,12 +3,13 @@
 // are applied here at once, mirroring annotator/ops.py, and replaced by the server's answer.
 
 import { loadSegMap, applyPatch, Segments } from "./segmap.js";
-import { groupColor, rgba } from "./view.js";
+import { HATCH, groupColor, rgba } from "./view.js";
 
 export const SIDES = ["a", "b"];
 export const other = (side) => (side === "a" ? "b" : "a");
 const NO_MATCH = rgba(230, 40, 40, 150);
 const OVERLAY_ALPHA = 120;
+/** LUT value of unlabelled segments: view.js paints it as hatching, not as a colour. */
 
 export class PairState {
   constructor(view) {
@@ -31,16 +32,26 @@ export class PairState {
 
   /** Match index: side -> Map(id -> Set(ids of the other frame)). */
   index() {
-    const ma = new Map(), mb = new Map();
-    for (const [a, b] of this.view.matches) {
-      if (!ma.has(a)) ma.set(a, new Set()); ma.get(a).add(b);
-      if (!mb.has(b)) mb.set(b, new Set()); mb.get(b).add(a);
+    const ma = new Map(), mb = new Map(), ea = new Map(), eb = new Map();
+    for (const m of this.view.matches) {
+      const [a, b] = m;
+      if (!ma.has(a)) { ma.set(a, new Set()); ea.set(a, []); } ma.get(a).add(b); ea.get(a).push(m);
+      if (!mb.has(b)) { mb.set(b, new Set()); eb.set(b, []); } mb.get(b).add(a); eb.get(b).push(m);
     }
     this.matchOf = { a: ma, b: mb };
+    this.edges = { a: ea, b: eb };
     this.unmatched = { a: new Set(this.view.unmatched_a), b: new Set(this.view.unmatched_b) };
   }
 
   matchesOf(side, id) { return this.matchOf[side].get(id) || new Set(); }
+  /** The matches [a, b, source, confidence] of a segment. */
+  edgesOf(side, id) { return this.edges[side].get(id) || []; }
+  /** Segments of a side neither matched nor marked "no match". */
+  unlabelledCount(side) {
+    let n = 0;
+    for (const id of this.segs[side].t.ids) if (!this.matchOf[side].has(id) && !this.unmatched[side].has(id)) n++;
+    return n;
+  }
 
   /** Recompute both colour tables; returns {side: [changed ids]} against the previous tables. */
   recolor() {
@@ -67,6 +78,7 @@ export class PairState {
       const lut = new Uint32Array(n);
       for (const [id, sd] of seed[s]) if (id < n) lut[id] = groupColor(sd, OVERLAY_ALPHA);
       for (const id of this.unmatched[s]) if (id < n) lut[id] = NO_MATCH;
+      for (const id of segs.t.ids) if (id < n && !lut[id]) lut[id] = HATCH; // unlabelled: hatched
       const old = this.luts[s];
       changed[s] = segs.t.ids.filter((id) => (id < old.length ? old[id] : 0) !== lut[id]);
       this.luts[s] = lut;
@@ -91,6 +103,14 @@ export class PairState {
       const o = op.side === "a" ? 1 : 0;
       v.matches = v.matches.filter((m) => !(touches(m, op.side, op.seg) && (!drop || drop.has(m[o]))));
       if (!op.targets) mine.delete(op.seg);
+    } else if (op.kind === "accept") {
+      const k = op.side === "a" ? 0 : 1;
+      const manual = new Set(v.matches.filter((m) => m[2] === "manual").map((m) => m[k]));
+      const take = op.edges.filter((e) => op.replace_manual || !manual.has(e[k]));
+      const segs = new Set(take.map((e) => e[k])), pairs = new Set(take.map((e) => `${e[0]},${e[1]}`));
+      v.matches = v.matches.filter((m) => !segs.has(m[k]) && !pairs.has(`${m[0]},${m[1]}`))
+        .concat(take.map(([a, b, c]) => [a, b, op.source, c]));
+      for (const [a, b] of take) { ua.delete(a); ub.delete(b); }
     } else if (op.kind === "no_match") {
       v.matches = v.matches.filter((m) => !touches(m, op.side, op.seg));
       mine.add(op.seg);

@@ -4,6 +4,8 @@
 // only over the box that changed.
 
 export function rgba(r, g, b, a) { return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0; } // little-endian ImageData
+export const HATCH = 1; // the LUT value of unlabelled segments (state.js), painted as stripes
+const HATCH_COLOR = rgba(255, 140, 0, 200);
 
 export class Pane {
   constructor(section, side) {
@@ -53,7 +55,11 @@ export class Pane {
     const n = lut.length;
     for (let y = y0; y < y0 + h; y++) {
       let i = y * W + x0;
-      for (let x = 0; x < w; x++, i++) { const id = ids[i]; out[i] = id < n ? lut[id] : 0; }
+      for (let x = 0; x < w; x++, i++) {
+        const id = ids[i], c = id < n ? lut[id] : 0;
+        // HATCH (unlabelled): diagonal stripes in image coordinates, so they line up across repaints
+        out[i] = c === HATCH ? (((x0 + x + y) & 7) < 2 ? HATCH_COLOR : 0) : c;
+      }
     }
     this.ovlCtx.putImageData(this.ovlData, 0, 0, x0, y0, w, h);
   }
@@ -122,11 +128,19 @@ export class ViewTransform {
     this.apply();
   }
   pan(dx, dy) { this.tx += dx; this.ty += dy; this.apply(); }
+  /** Put image point (x, y) at the centre of the stages, zooming in to at least ``minScale``. */
+  centre(x, y, minScale = 0) {
+    const r = this.panes[0].stage.getBoundingClientRect();
+    this.s = Math.max(this.s, minScale);
+    this.tx = r.width / 2 - x * this.s; this.ty = r.height / 2 - y * this.s;
+    this.apply();
+  }
 }
 
-/** Distinct, stable colour of a correspondence group from a seed id (golden-ratio hues). */
+/** Distinct, stable colour of a correspondence group from a seed id: golden-ratio hues, and lightness
+ * and saturation cycling with the seed, so neighbouring groups of near hues still differ. */
 export function groupColor(seed, alpha) {
-  const h = ((seed * 0.618033988749895) % 1) * 6, s = 0.75, l = 0.55;
+  const h = ((seed * 0.618033988749895) % 1) * 6, s = [0.8, 0.6, 0.95][seed % 3], l = [0.55, 0.42, 0.68][(seed >> 1) % 3];
   const c = (1 - Math.abs(2 * l - 1)) * s, x = c * (1 - Math.abs((h % 2) - 1)), m = l - c / 2;
   const [r, g, b] = h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x];
   return rgba(Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255), alpha);

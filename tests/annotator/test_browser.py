@@ -406,3 +406,89 @@ def test_an_edit_that_no_longer_applies_after_a_conflict_is_listed_not_dropped(s
     st = Workspace(toy_root).current(P1)["state"]
     assert st["unmatched_a"] == [other_seg]  # the edit after it was applied on top of the merge
     assert tab2.evaluate("window.__annot.st.view.unmatched_a") == [other_seg]
+
+
+@pytest.fixture
+def suggest_server(toy_root):
+    """A server whose suggester is the stand-in matcher of test_suggest (nearest centroid; confidence
+    0.9 for even B ids, 0.3 for odd ones)."""
+    from test_suggest import NearestCentroid
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, create_app(toy_root, suggester=NearestCentroid()), threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    t.join(5)
+
+
+def _to_check(root, t: float) -> tuple[str, int]:
+    """The first segment J selects: A's ids then B's, unlabelled or with only automatic matches below t."""
+    ws = Workspace(root)
+    snap = ws.current(P1)
+    st = snap["state"]
+    for side, k in (("a", 0), ("b", 1)):
+        ids = ws.table("toy000", snap["frame_ids"][side], int(snap["frames"][side])).ids.tolist()
+        for sid in ids:
+            edges = [m for m in st["matches"] if m[k] == sid]
+            if sid in st[f"unmatched_{side}"]:
+                continue
+            if not edges or all(m[2] != "manual" and m[3] < t for m in edges):
+                return side, sid
+    raise AssertionError("nothing to check")
+
+
+def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_server, browser, toy_root):
+    ds = Dataset.open(toy_root)
+    seg_a, seg_b = ds.load_seg("toy000", "0000"), ds.load_seg("toy000", "0001")
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = _open(page, suggest_server)
+    page.wait_for_selector("body[data-suggestions^='toy000']", timeout=15000)
+    # the annotator gives a name in the page (kept in this browser; recorded with every write)
+    page.fill("#user", "Ann Tester")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.user === 'Ann Tester'")
+
+    # 1. select a B segment, Y: its best suggestion becomes its match (source, confidence kept)
+    b = _fg(toy_root, "0001", 1)[0]
+    _click(page, "b", _inside(seg_b, b))
+    page.wait_for_function("s => document.body.dataset.selected === s", arg=f"b{b}")
+    assert "suggests A" in page.inner_text("#sugg")
+    page.keyboard.press("y")
+    _saved(page, 1)
+    sugg = {e[1]: e for e in page.evaluate("window.__annot.sugg.edges")}
+    st = Workspace(toy_root).current(P1)["state"]
+    assert [m for m in st["matches"] if m[1] == b] == [[sugg[b][0], b, "suggest:fake", sugg[b][2]]]
+
+    # 2. a manual match, then Shift+Y with threshold 0.5: every suggestion >= 0.5 taken, the manual one kept
+    page.keyboard.press("Escape")
+    even_b = next(i for i in _fg(toy_root, "0001", 30) if i % 2 == 0 and i != b)
+    a = _fg(toy_root, "0000", 1)[0]
+    _click(page, "b", _inside(seg_b, even_b))
+    _click(page, "a", _inside(seg_a, a))
+    _saved(page, 2)
+    page.fill("#threshold", "0.5")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Y")
+    _saved(page, 3)
+    st = Workspace(toy_root).current(P1)["state"]
+    got = {(m[0], m[1]) for m in st["matches"] if m[2] == "suggest:fake"}
+    want = {(e[0], e[1]) for e in sugg.values() if e[2] >= 0.5 and e[1] != even_b}
+    assert want <= got and [m[2] for m in st["matches"] if m[1] == even_b] == ["manual"]
+
+    # 3. J selects the next segment to check (unlabelled or only low-confidence matches)
+    page.keyboard.press("Escape")
+    _click(page, "a", _inside(seg_a, a))
+    page.keyboard.press("x")  # A `a` unlabelled now
+    _saved(page, 4)
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    side, sid = _to_check(toy_root, 0.5)
+    page.wait_for_function("s => document.body.dataset.selected === s", arg=f"{side}{sid}")
+
+    # 4. the name is in the history of every operation and in the effort log per person
+    users = {v["user"] for v in Workspace(toy_root).history(P1) if v["version"] > 0}
+    assert users == {"Ann Tester"}
+    assert "Ann Tester" in load_effort(toy_root, P1)["by_user"]
+    assert not errors

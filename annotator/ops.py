@@ -131,8 +131,10 @@ def accept(st: PairState, side: str, edges: list[tuple[int, int, float]], source
     """Take matcher suggestions ``edges`` (``(a, b, confidence)``) as matches with source ``source``.
 
     Each segment of frame ``side`` named by an edge has its other edges replaced by the accepted ones
-    (the suggestion says where it goes). Without ``replace_manual`` a segment with a ``manual`` edge is
-    left alone: "accept all above a threshold" never overrides what a person decided.
+    (the suggestion says where it goes). ``source`` is ``manual`` when a person accepted the edge
+    for that segment (confidence 1: checked), ``auto`` for "accept all above a threshold" (the
+    matcher's confidence kept, so low ones are still flagged). Without ``replace_manual`` a segment
+    with a ``manual`` edge is left alone: accepting in bulk never overrides what a person decided.
     """
     k = 0 if side == "a" else 1
     manual = {m[k] for m in st.matches if m[2] == "manual"}
@@ -142,7 +144,7 @@ def accept(st: PairState, side: str, edges: list[tuple[int, int, float]], source
         return st
     pairs = {(int(a), int(b)) for a, b, _ in take}
     keep = [m for m in st.matches if m[k] not in segs and (m[0], m[1]) not in pairs]
-    new = [(int(a), int(b), source, round(float(c), 4)) for a, b, c in take]
+    new = [(int(a), int(b), source, 1.0 if source == "manual" else round(float(c), 4)) for a, b, c in take]
     ua, ub = set(st.unmatched_a), set(st.unmatched_b)
     ua.difference_update(a for a, _, _ in take)
     ub.difference_update(b for _, b, _ in take)

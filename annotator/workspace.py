@@ -509,9 +509,14 @@ class Workspace:
                 isinstance(e, list) and len(e) == 3 and is_int(e[0]) and is_int(e[1])
                 and isinstance(e[2], (int, float)) and not isinstance(e[2], bool) and 0 <= e[2] <= 1 for e in edges):
             raise ops.OpError("'edges' must be a list of [a, b, confidence] (ids, confidence in 0..1)")
+        # the pair format knows render / auto / manual; which matcher suggested it is kept in the op ('by')
         source = arg(op, "source", str)
-        if not re.fullmatch(r"[A-Za-z0-9_.:+-]{1,64}", source) or source == "manual":
-            raise ops.OpError("'source' must name the suggester (1-64 letters, digits, '_.:+-'), not 'manual'")
+        if source not in ("auto", "manual"):
+            raise ops.OpError(f"'source' must be 'auto' (accepted in bulk) or 'manual' (accepted by a person), "
+                              f"got {source!r}"[:200])
+        by = op.get("by")
+        if by is not None and (not isinstance(by, str) or not re.fullmatch(r"[A-Za-z0-9_.:+-]{1,64}", by)):
+            raise ops.OpError("'by' must name the suggester (1-64 letters, digits, '_.:+-')")
         replace_manual = op.get("replace_manual", True)
         if not isinstance(replace_manual, bool):
             raise ops.OpError("'replace_manual' must be true or false")
@@ -672,7 +677,7 @@ MATCH_OPS = ("assign", "unassign", "no_match", "accept", "status")
 FRAME_OPS = ("merge", "split", "bucket", "brush", "erase")
 #: The arguments each operation takes (and its op record keeps).
 OP_ARGS = {"assign": ("side", "seg", "targets", "replace"), "unassign": ("side", "seg", "targets"),
-           "no_match": ("side", "seg"), "accept": ("side", "edges", "source", "replace_manual"), "status": ("status", "comment"), "merge": ("side", "ids"),
+           "no_match": ("side", "seg"), "accept": ("side", "edges", "source", "by", "replace_manual"), "status": ("status", "comment"), "merge": ("side", "ids"),
            "split": ("side", "seg", "points", "width"), "bucket": ("side", "x", "y", "radius"),
            "brush": ("side", "points", "width"), "erase": ("side", "points", "width")}
 

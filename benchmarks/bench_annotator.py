@@ -64,19 +64,23 @@ def dense_dataset(out: Path, size: int, cuts: int = 40, frames: int = 2, seed: i
                       overwrite=True)
     clip, fids, tables = "dense", [f"{k:04d}" for k in range(frames)], {}
     w.begin_clip(clip)
-    for fid, fr in zip(fids, toy):
-        # cell id: which side of each cut a pixel lies on (same for every frame: cuts are fixed in the image)
-        yy, xx = np.mgrid[0:size, 0:size]
-        cell = np.zeros((size, size), np.int64)
-        for k, (x0, y0, x1, y1) in enumerate(lines):
-            side = (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0) > 0
-            cell = cell * 2 % 1000003 + side
+    # cell id: which side of each cut a pixel lies on (same for every frame: cuts are fixed in the image)
+    yy, xx = np.mgrid[0:size, 0:size]
+    cell = np.zeros((size, size), np.int64)
+    for x0, y0, x1, y1 in lines:
+        side = (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0) > 0
+        cell = cell * 2 % 1000003 + side
+    inks, labs = [], []
+    for fr in toy:
         ink = (fr.line < 128) | boundary_lines(cell)
+        inks.append(ink)
+        # pixel label = (part, cell); -1 on the background and the lines
+        labs.append(np.where((fr.labels > 0) & ~ink, fr.labels.astype(np.int64) * 1000003 + cell, -1))
+    # numbered compactly over the whole clip, so one label means the same region in every frame
+    u, inv = np.unique(np.stack(labs), return_inverse=True)
+    all_labels = inv.reshape(len(labs), size, size).astype(np.int32) - (1 if u[0] == -1 else 0)
+    for fid, fr, ink, labels in zip(fids, toy, inks, all_labels, strict=True):
         seg = connected_segments(ink)
-        # pixel label = (part, cell), numbered compactly; -1 on the background and the lines
-        lab = np.where((fr.labels > 0) & ~ink, fr.labels.astype(np.int64) * 1000003 + cell, -1)
-        u, inv = np.unique(lab, return_inverse=True)
-        labels = inv.reshape(lab.shape).astype(np.int32) - (1 if u[0] == -1 else 0)
         color = fr.color.copy()
         color[ink] = 0
         line = np.where(ink, 0, 255).astype(np.uint8)
@@ -141,17 +145,19 @@ def bench_server(root: Path, repeats: int) -> dict:
     return out
 
 
-def _serve(root: Path):
+def _serve(root: Path, suggest: str | None = None):
     from werkzeug.serving import make_server
 
     from annotator.server import create_app
+    from annotator.suggest import load_suggester
 
-    srv = make_server("127.0.0.1", 0, create_app(root), threaded=True)
+    srv = make_server("127.0.0.1", 0, create_app(root, suggester=load_suggester(suggest) if suggest else None),
+                      threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_port}"
 
 
-def bench_browser(root: Path, clicks: int) -> dict:
+def bench_browser(root: Path, clicks: int, suggest: str | None = None) -> dict:
     import logging
 
     from playwright.sync_api import sync_playwright
@@ -164,7 +170,7 @@ def bench_browser(root: Path, clicks: int) -> dict:
     maps = {s: ws.seg(clip, snap["frame_ids"][s], snap["frames"][s]) for s in "ab"}
     tables = {s: ws.table(clip, snap["frame_ids"][s], snap["frames"][s]) for s in "ab"}
     rng = np.random.default_rng(1)
-    srv, url = _serve(root)
+    srv, url = _serve(root, suggest)
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -173,6 +179,11 @@ def bench_browser(root: Path, clicks: int) -> dict:
             page.goto(f"{url}/#pair={pid}")
             page.wait_for_selector(f"body[data-loaded='{pid}']", timeout=60000)
             load_ms = (time.perf_counter() - t0) * 1000
+            sugg_ms = None
+            if suggest:  # the suggester runs once per pair (then cached): from the pair shown to suggestions there
+                page.wait_for_function("document.body.dataset.suggestions && document.body.dataset.suggestions !== 'loading'",
+                                       timeout=300000)
+                sugg_ms = (time.perf_counter() - t0) * 1000 - load_ms
 
             def point(side):
                 t = tables[side]
@@ -186,6 +197,14 @@ def bench_browser(root: Path, clicks: int) -> dict:
                 page.mouse.click(pa["x"], pa["y"])
                 page.mouse.click(pb["x"], pb["y"])
             page.wait_for_function("window.__annot.queue.pending === 0", timeout=60000)
+            if suggest:  # select a B segment (its suggestion is shown), Y accepts it; J jumps
+                for _ in range(clicks):
+                    page.keyboard.press("Escape")
+                    pb = point("b")
+                    page.mouse.click(pb["x"], pb["y"])
+                    page.keyboard.press("y")
+                    page.keyboard.press("j")
+                page.wait_for_function("window.__annot.queue.pending === 0", timeout=60000)
             perf = page.evaluate("window.__annot.perf")
             # a merge: key press -> server -> patch decoded -> overlay repainted
             page.keyboard.press("Escape")
@@ -204,12 +223,158 @@ def bench_browser(root: Path, clicks: int) -> dict:
         srv.shutdown()
     sel = [q for q in perf if q["kind"] == "select"]
     asg = [q for q in perf if q["kind"] == "assign"]
-    return {"open_pair_ms": round(load_ms, 1),
+    extra = {}
+    if suggest:
+        extra["suggestions_ready_ms"] = round(sugg_ms, 1)
+        for kind in ("accept_suggestion", "jump"):
+            ks = [q for q in perf if q["kind"] == kind]
+            if ks:
+                extra[f"{kind}_key_handler"] = _stats([q["handler_ms"] for q in ks])
+                extra[f"{kind}_key_to_frame"] = _stats([q["frame_ms"] for q in ks])
+    return {**extra, "open_pair_ms": round(load_ms, 1),
             "select_click_handler": _stats([q["handler_ms"] for q in sel]),
             "select_click_to_frame": _stats([q["frame_ms"] for q in sel]),
             "assign_click_handler": _stats([q["handler_ms"] for q in asg]),
             "assign_click_to_frame": _stats([q["frame_ms"] for q in asg]),
             "merge_keypress_to_repaint_ms": round(merge_ms, 1)}
+
+
+def _gt(ws: Workspace, pid: str) -> dict:
+    """Ground truth of a pair of the dense set, where it is defined: labelled B segments -> their A
+    segments (empty: "no match"), and the labelled A segments that have no match."""
+    clip = pid.split("/")[0]
+    snap = ws.current(pid)
+    ta, tb = (ws.table(clip, snap["frame_ids"][s], 0) for s in "ab")
+    la, lb = ta.label_of(), tb.label_of()
+    by_label: dict[int, set[int]] = {}
+    for a, lab in la.items():
+        if lab >= 0:
+            by_label.setdefault(lab, set()).add(a)
+    b_to = {b: by_label.get(lab, set()) for b, lab in lb.items() if lab >= 0}
+    labels_b = {lab for lab in lb.values() if lab >= 0}
+    a_none = {a for a, lab in la.items() if lab >= 0 and lab not in labels_b}
+    return {"b": b_to, "a_none": a_none}
+
+
+def _wrong(st: dict, gt: dict) -> tuple[list[int], list[int]]:
+    """Labelled B segments whose matches differ from the ground truth; A segments to mark "no match"."""
+    by_b: dict[int, set[int]] = {}
+    for a, b, _, _ in st["matches"]:
+        by_b.setdefault(b, set()).add(a)
+    ub, ua = set(st["unmatched_b"]), set(st["unmatched_a"])
+    wrong_b = [b for b, want in gt["b"].items() if by_b.get(b, set()) != want or (not want and b not in ub)]
+    matched_a = {m[0] for m in st["matches"]}
+    wrong_a = [a for a in sorted(gt["a_none"]) if a in matched_a or a not in ua]
+    return sorted(wrong_b), wrong_a
+
+
+def automatic_labels(root: Path, method: str) -> None:
+    """Replace every pair's matches in the dataset by ``method``'s (source ``auto``, its
+    confidence): the automatic labels the study starts from. The ground truth stays in the labels."""
+    import dataclasses
+
+    from annotator.suggest import check_edges, load_suggester
+    from dataprep.format import Dataset
+    from dataprep.format.atomic import atomic_write_json
+    from dataprep.format.schema import Match
+
+    ds = Dataset.open(root)
+    ws = Workspace(root)
+    s = load_suggester(method)
+    for pid in ds.pair_ids():
+        pair = ds.load_pair(pid)
+        fa, fb = ws.matcher_frame(pair.clip, pair.frame_a, 0), ws.matcher_frame(pair.clip, pair.frame_b, 0)
+        edges = check_edges(s.suggest(fa, fb), set(fa.segments.ids.tolist()), set(fb.segments.ids.tolist()))
+        pair = dataclasses.replace(pair, matches=[Match(a, b, "auto", c) for a, b, c in edges],
+                                   unmatched_a=[], unmatched_b=[])
+        atomic_write_json(root / "pairs" / pair.clip / f"{pair.frame_a}__{pair.frame_b}.json", pair.to_json())
+
+
+def scripted_session(root: Path, pid: str, suggest: str | None, accept_all: float | None) -> dict:
+    """Correct one pair until it equals its ground truth, as a scripted annotator of AnT's user study.
+
+    Without suggestions, each wrong labelled B segment costs a click to select it, then a click on
+    each of its A segments (the first replaces its matches, Shift+click adds the others), or the
+    N key when it has none; each A segment that should be "no match" a click and N. With
+    suggestions: first Shift+Y (every suggestion at or above ``accept_all``, when given), then for a
+    wrong B segment whose best suggestion is its whole answer: a click and Y; otherwise as without.
+    Every operation goes through the server's Workspace (checked, written to disk). Returns the
+    interactions (clicks + keys, AnT's Table 4), the operations and the seconds the script took.
+    """
+    from annotator.suggest import SuggestionCache, load_suggester
+
+    ws = Workspace(root)
+    gt = _gt(ws, pid)
+    clicks = keys = n_ops = 0
+    t0 = time.perf_counter()
+    v = ws.current(pid)["version"]
+
+    def op(o: dict) -> None:
+        nonlocal v, n_ops
+        v = ws.apply(pid, v, o)["pair"]["version"]
+        n_ops += 1
+
+    best: dict[int, tuple[int, float]] = {}
+    if suggest:
+        cache = SuggestionCache(load_suggester(suggest))
+        edges = ws.suggestions(pid, cache)["edges"]
+        for a, b, c in edges:  # highest first: the first edge of a B segment is its best
+            best.setdefault(b, (a, c))
+        if accept_all is not None:
+            keys += 1
+            take = [e for e in edges if e[2] >= accept_all]
+            if take:
+                op({"kind": "accept", "side": "b", "edges": take, "source": "auto", "by": suggest,
+                    "replace_manual": False})
+    wrong_b, _ = _wrong(ws.current(pid)["state"], gt)
+    for b in wrong_b:
+        want = sorted(gt["b"][b])
+        clicks += 1  # select b
+        if b in best and want == [best[b][0]]:
+            keys += 1
+            op({"kind": "accept", "side": "b", "edges": [[best[b][0], b, best[b][1]]], "source": "manual",
+                "by": suggest})
+        elif not want:
+            keys += 1
+            op({"kind": "no_match", "side": "b", "seg": b})
+        else:
+            for i, a in enumerate(want):
+                clicks += 1
+                op({"kind": "assign", "side": "b", "seg": b, "targets": [a], "replace": i == 0})
+    for a in _wrong(ws.current(pid)["state"], gt)[1]:
+        clicks += 1
+        keys += 1
+        op({"kind": "no_match", "side": "a", "seg": a})
+    left = _wrong(ws.current(pid)["state"], gt)
+    assert not left[0] and not left[1], f"{pid}: still wrong after the session: {left}"
+    return {"interactions": clicks + keys, "clicks": clicks, "keys": keys, "ops": n_ops,
+            "seconds": round(time.perf_counter() - t0, 2), "wrong_at_start": None}
+
+
+def bench_effort(data: Path, size: int, frames: int, start: str, suggest: str, accept_all: float) -> dict:
+    """AnT's user study, scripted: the same pairs corrected from ``start``'s automatic labels without
+    suggestions, with ``suggest``'s (Y per segment), and with Shift+Y at ``accept_all`` first."""
+    base = dense_dataset(data / "base", size, frames=frames)
+    automatic_labels(base, start)
+    out: dict = {"start": f"auto:{start}", "suggester": suggest, "accept_all": accept_all, "pairs": {}}
+    conditions = {"without": (None, None), "suggest": (suggest, None), "suggest+accept_all": (suggest, accept_all)}
+    for cond, (sg, t) in conditions.items():
+        root = data / cond
+        if root.exists():
+            shutil.rmtree(root)
+        shutil.copytree(base, root)
+        ws = Workspace(root)
+        for pid in ws.pair_ids:
+            wrong = _wrong(ws.current(pid)["state"], _gt(ws, pid))
+            res = scripted_session(root, pid, sg, t)
+            res["wrong_at_start"] = {"b": len(wrong[0]), "a": len(wrong[1]), "labelled_b": len(_gt(ws, pid)["b"])}
+            out["pairs"].setdefault(pid, {})[cond] = res
+    tot = {c: {k: sum(p[c][k] for p in out["pairs"].values()) for k in ("interactions", "clicks", "keys", "ops")}
+           for c in conditions}
+    for c in conditions:
+        tot[c]["seconds"] = round(sum(p[c]["seconds"] for p in out["pairs"].values()), 2)
+    out["total"] = tot
+    return out
 
 
 def screenshot(root: Path, out: Path) -> None:
@@ -254,7 +419,21 @@ def main() -> int:
     ap.add_argument("--clicks", type=int, default=20, help="select+assign click pairs in the browser")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--screenshot", help="save a screenshot of the pair view (of --dataset) to this PNG")
+    ap.add_argument("--suggest", help="serve suggestions of this provider in the browser figures "
+                                      "(adds select+Y+J key timings), e.g. nearest-aligned")
+    ap.add_argument("--effort", action="store_true",
+                    help="run the scripted effort study instead (with and without suggestions, same pairs)")
+    ap.add_argument("--frames", type=int, default=4, help="frames of the effort study's clip (pairs = frames - 1)")
+    ap.add_argument("--start", default="hungarian-features", help="automatic labels the effort study starts from")
+    ap.add_argument("--accept-all", type=float, default=0.9, help="the effort study's Shift+Y threshold")
     args = ap.parse_args()
+    if args.effort:
+        suggest = args.suggest or "nearest-aligned"
+        res = bench_effort(Path(args.data), args.size, args.frames, args.start, suggest, args.accept_all)
+        print(json.dumps(res, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
+        return 0
     data = Path(args.data)
     if args.dataset:
         if data.exists():
@@ -273,7 +452,7 @@ def main() -> int:
         print(f"wrote {args.screenshot}")
     res["server"] = bench_server(root, args.repeats)
     if os.path.exists(CHROMIUM):
-        res["browser"] = bench_browser(root, args.clicks)
+        res["browser"] = bench_browser(root, args.clicks, args.suggest)
     else:
         print(f"(no {CHROMIUM}: browser figures skipped)", file=sys.stderr)
     print(json.dumps(res, indent=1))

@@ -109,7 +109,7 @@ export class PairState {
       const take = op.edges.filter((e) => op.replace_manual || !manual.has(e[k]));
       const segs = new Set(take.map((e) => e[k])), pairs = new Set(take.map((e) => `${e[0]},${e[1]}`));
       v.matches = v.matches.filter((m) => !segs.has(m[k]) && !pairs.has(`${m[0]},${m[1]}`))
-        .concat(take.map(([a, b, c]) => [a, b, op.source, c]));
+        .concat(take.map(([a, b, c]) => [a, b, op.source, op.source === "manual" ? 1.0 : c]));
       for (const [a, b] of take) { ua.delete(a); ub.delete(b); }
     } else if (op.kind === "no_match") {
       v.matches = v.matches.filter((m) => !touches(m, op.side, op.seg));

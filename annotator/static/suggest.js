@@ -41,14 +41,16 @@ export class Suggestions {
     if (!best) return null;
     const [o, c] = best;
     const edge = side === "a" ? [id, o, c] : [o, id, c];
-    return { kind: "accept", side, edges: [edge], source: `suggest:${this.name}`, replace_manual: true };
+    // a person accepted it for this segment: manual (confidence 1); the op records which matcher ("by")
+    return { kind: "accept", side, edges: [edge], source: "manual", by: this.name, replace_manual: true };
   }
 
   /** The accept op taking every suggestion at or above ``t`` (targets in B; manual matches kept). */
   acceptAll(t) {
     const edges = this.edges.filter((e) => e[2] >= t);
     if (!edges.length) return null;
-    return { kind: "accept", side: "b", edges, source: `suggest:${this.name}`, replace_manual: false };
+    // unchecked: automatic, with the matcher's confidence (J still finds the low ones)
+    return { kind: "accept", side: "b", edges, source: "auto", by: this.name, replace_manual: false };
   }
 }
 

@@ -450,7 +450,7 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     page.keyboard.press("Enter")
     page.wait_for_function("document.body.dataset.user === 'Ann Tester'")
 
-    # 1. select a B segment, Y: its best suggestion becomes its match (source, confidence kept)
+    # 1. select a B segment, Y: its best suggestion becomes its match (a person accepted it: manual)
     b = _fg(toy_root, "0001", 1)[0]
     _click(page, "b", _inside(seg_b, b))
     page.wait_for_function("s => document.body.dataset.selected === s", arg=f"b{b}")
@@ -459,9 +459,10 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     _saved(page, 1)
     sugg = {e[1]: e for e in page.evaluate("window.__annot.sugg.edges")}
     st = Workspace(toy_root).current(P1)["state"]
-    assert [m for m in st["matches"] if m[1] == b] == [[sugg[b][0], b, "suggest:fake", sugg[b][2]]]
+    assert [m for m in st["matches"] if m[1] == b] == [[sugg[b][0], b, "manual", 1.0]]
 
-    # 2. a manual match, then Shift+Y with threshold 0.5: every suggestion >= 0.5 taken, the manual one kept
+    # 2. a manual match, then Shift+Y with threshold 0.5: every suggestion >= 0.5 taken (auto, with its
+    # confidence), the manual ones kept
     page.keyboard.press("Escape")
     even_b = next(i for i in _fg(toy_root, "0001", 30) if i % 2 == 0 and i != b)
     a = _fg(toy_root, "0000", 1)[0]
@@ -473,8 +474,8 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     page.keyboard.press("Shift+Y")
     _saved(page, 3)
     st = Workspace(toy_root).current(P1)["state"]
-    got = {(m[0], m[1]) for m in st["matches"] if m[2] == "suggest:fake"}
-    want = {(e[0], e[1]) for e in sugg.values() if e[2] >= 0.5 and e[1] != even_b}
+    got = {(m[0], m[1], m[3]) for m in st["matches"] if m[2] == "auto"}
+    want = {(e[0], e[1], e[2]) for e in sugg.values() if e[2] >= 0.5 and e[1] not in (b, even_b)}
     assert want <= got and [m[2] for m in st["matches"] if m[1] == even_b] == ["manual"]
 
     # 3. J selects the next segment to check (unlabelled or only low-confidence matches)

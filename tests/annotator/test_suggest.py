@@ -43,12 +43,12 @@ class NearestCentroid:
 
 def test_accept_replaces_a_segments_edges_and_keeps_manual_ones_when_asked():
     st = ops.PairState(((1, 1, "render", 1.0), (2, 2, "manual", 1.0), (3, 3, "pseudo", 0.4)), (5,), ())
-    new = ops.accept(st, "b", [(7, 1, 0.8), (9, 2, 0.9), (5, 4, 0.6)], "suggest:x", replace_manual=False)
-    assert (7, 1, "suggest:x", 0.8) in new.matches and (1, 1, "render", 1.0) not in new.matches
-    assert (2, 2, "manual", 1.0) in new.matches and (9, 2, "suggest:x", 0.9) not in new.matches  # a person's edit wins
+    new = ops.accept(st, "b", [(7, 1, 0.8), (9, 2, 0.9), (5, 4, 0.6)], "auto", replace_manual=False)
+    assert (7, 1, "auto", 0.8) in new.matches and (1, 1, "render", 1.0) not in new.matches
+    assert (2, 2, "manual", 1.0) in new.matches and (9, 2, "auto", 0.9) not in new.matches  # a person's edit wins
     assert new.unmatched_a == ()  # accepted A 5 is matched now
-    forced = ops.accept(st, "b", [(9, 2, 0.9)], "suggest:x")
-    assert [m for m in forced.matches if m[1] == 2] == [(9, 2, "suggest:x", 0.9)]
+    forced = ops.accept(st, "b", [(9, 2, 0.9)], "manual")  # one segment, accepted by a person: checked
+    assert [m for m in forced.matches if m[1] == 2] == [(9, 2, "manual", 1.0)]
 
 
 def test_pair_stats_counts_low_confidence_and_unlabelled():
@@ -89,13 +89,14 @@ def test_suggest_route_accept_and_queue(toy_root):
     # accept all above 0.5, then one low one: the queue then sorts this pair first by confidence
     high = [e for e in edges if e[2] >= 0.5]
     r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": {
-        "kind": "accept", "side": "b", "edges": high, "source": "suggest:fake", "replace_manual": False}})
+        "kind": "accept", "side": "b", "edges": high, "source": "auto", "by": "fake", "replace_manual": False}})
     assert r.status_code == 200, r.get_json()
     low = next(e for e in edges if e[2] < 0.5)
     r = client.post(f"/api/pair/{P1}/op", json={"base": 1, "op": {
-        "kind": "accept", "side": "b", "edges": [low], "source": "suggest:fake"}})
+        "kind": "accept", "side": "b", "edges": [low], "source": "auto", "by": "fake"}})
     m = [x for x in r.get_json()["pair"]["matches"] if x[1] == low[1]]
-    assert m == [[low[0], low[1], "suggest:fake", 0.3]]
+    assert m == [[low[0], low[1], "auto", 0.3]]
+    assert Workspace(toy_root).store("toy000").read_op(2)["args"]["by"] == "fake"  # which matcher: in the op
     q = client.get("/api/pairs?sort=confidence").get_json()["pairs"]
     assert q[0]["id"] == P1 and q[0]["min_conf"] == 0.3 and q[0]["low"] == 1
     assert [p["id"] for p in client.get("/api/pairs?flag=low").get_json()["pairs"]] == [P1]
@@ -113,12 +114,13 @@ def test_suggest_route_accept_and_queue(toy_root):
     ({"edges": [[1, 2]]}, "'edges'"),
     ({"edges": [[1, 2, 1.5]]}, "'edges'"),
     ({"edges": [[999, 2, 0.5]]}, "does not exist"),
-    ({"source": "manual"}, "'source'"),
+    ({"source": "suggest:x"}, "'source'"),
+    ({"by": "a b"}, "'by'"),
     ({"replace_manual": "yes"}, "'replace_manual'"),
 ])
 def test_accept_is_checked_before_anything_is_written(toy_root, op, msg):
     client = create_app(toy_root).test_client()
-    body = {"kind": "accept", "side": "a", "edges": [[2, 2, 0.5]], "source": "suggest:x", **op}
+    body = {"kind": "accept", "side": "a", "edges": [[2, 2, 0.5]], "source": "auto", "by": "x", **op}
     r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": body})
     assert r.status_code == 400 and msg in r.get_json()["error"]
     assert Workspace(toy_root).current(P1)["version"] == 0

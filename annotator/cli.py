@@ -92,10 +92,13 @@ def register_export_effort(export: argparse.ArgumentParser, name: str) -> None:
     """``linecorr export effort``: the annotation effort log as CSV."""
     from dataprep.cli.convert import add_export_args
 
-    add_export_args(add_format(export, name, "export to the annotation effort log of `linecorr annotate` as CSV "
-                               "(time, clicks, keys per pair)",
-                               "linecorr export effort data/render --out effort.csv   # annotation effort log",
-                               run_export_effort))
+    q = add_format(export, name, "export to the annotation effort log of `linecorr annotate` as CSV "
+                   "(time, clicks, keys per pair)",
+                   "linecorr export effort data/render --out effort.csv   # annotation effort log",
+                   run_export_effort)
+    add_export_args(q)
+    q.add_argument("--by-annotator", action="store_true",
+                   help="one row per annotator (the name given with --annotator or in the page), summed over pairs")
 
 
 def run_export_effort(args) -> int:
@@ -106,5 +109,5 @@ def run_export_effort(args) -> int:
 
     if Path(args.out).exists() and not args.overwrite:
         raise LinecorrError("output already exists; pass --overwrite to replace it", args.out)
-    print(f"wrote {export_effort(args.dataset, args.out)}")
+    print(f"wrote {export_effort(args.dataset, args.out, by_annotator=args.by_annotator)}")
     return 0

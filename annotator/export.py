@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.effort import effort_csv, effort_rows, load_effort
+from annotator.effort import BY_USER_COLS, effort_by_user, effort_csv, effort_rows, load_effort
 from annotator.workspace import Workspace
 from dataprep.errors import LinecorrError
 from dataprep.format import ClipInfo, DatasetWriter, Match, Pair, make_producer
@@ -110,10 +110,14 @@ def _export_clip(ws: Workspace, w: DatasetWriter, clip: str, pids: list[str]) ->
                            meta=info.meta))
 
 
-def export_effort(dataset: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Write the effort log of every pair as CSV (AnT's columns: clicks, keys, interactions, seconds)."""
+def export_effort(dataset: str | os.PathLike, out: str | os.PathLike, by_annotator: bool = False) -> Path:
+    """Write the effort log of every pair as CSV (AnT's columns: clicks, keys, interactions, seconds);
+    ``by_annotator``: one row per person instead, summed over the pairs (:func:`effort_by_user`)."""
     ws = Workspace(dataset)
-    statuses = {q["id"]: q["status"] for q in ws.queue()}
     out = Path(out)
+    if by_annotator:
+        atomic_write_text(out, effort_csv(effort_by_user(ws.root, ws.pair_ids), BY_USER_COLS))
+        return out
+    statuses = {q["id"]: q["status"] for q in ws.queue()}
     atomic_write_text(out, effort_csv(effort_rows(ws.root, ws.pair_ids, statuses)))
     return out

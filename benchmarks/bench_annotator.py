@@ -377,8 +377,11 @@ def bench_effort(data: Path, size: int, frames: int, start: str, suggest: str, a
     return out
 
 
-def screenshot(root: Path, out: Path) -> None:
-    """A screenshot of the pair view of the first pair, with a segment selected and another hovered."""
+def screenshot(root: Path, out: Path, suggest: str | None = None) -> None:
+    """A screenshot of the pair view of the first pair, with a segment selected and another hovered
+    (with ``suggest``: a B segment selected, its suggestion shown, the footer naming it). Saved as a
+    256-colour PNG (docs stay small)."""
+    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     ws = Workspace(root)
@@ -388,26 +391,42 @@ def screenshot(root: Path, out: Path) -> None:
     t = ws.table(clip, snap["frame_ids"]["a"], snap["frames"]["a"])
     seg = ws.seg(clip, snap["frame_ids"]["a"], snap["frames"]["a"])
     fg = [int(i) for i in t.ids[np.argsort(-t.area)] if t.label[t.index_of(i)] >= 0][1:4]
-    srv, url = _serve(root)
+    side = "b" if suggest else "a"
+    if suggest:  # a B segment whose best suggestion is not its match yet: the magenta highlight shows
+        t = ws.table(clip, snap["frame_ids"]["b"], snap["frames"]["b"])
+        seg = ws.seg(clip, snap["frame_ids"]["b"], snap["frames"]["b"])
+        fg = [int(i) for i in t.ids[np.argsort(-t.area)] if t.label[t.index_of(i)] >= 0][1:40]
+    srv, url = _serve(root, suggest)
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = b.new_page(viewport={"width": 1500, "height": 820})
+            page = b.new_page(viewport={"width": 1400, "height": 760})
             page.goto(f"{url}/#pair={pid}")
             page.wait_for_selector(f"body[data-loaded='{pid}']", timeout=60000)
+            if suggest:
+                page.wait_for_function("document.body.dataset.suggestions && document.body.dataset.suggestions "
+                                       "!== 'loading'", timeout=300000)
+                have = page.evaluate("[...window.__annot.sugg.by.b.entries()].filter(([b, l]) => "
+                                     "!window.__annot.st.matchesOf('b', b).has(l[0][0])).map(([b]) => b)")
+                fg = [i for i in fg if i in set(have)][:2] or fg
             pts = []
             for sid in fg[:2]:
                 d = cv2.distanceTransform((seg == sid).astype(np.uint8), cv2.DIST_L2, 3)
                 y, x = np.unravel_index(np.argmax(d), d.shape)
-                pts.append(page.evaluate("([x, y]) => window.__annot.screenPoint('a', x, y)", [int(x), int(y)]))
+                pts.append(page.evaluate("([s, x, y]) => window.__annot.screenPoint(s, x, y)", [side, int(x), int(y)]))
             page.mouse.click(pts[0]["x"], pts[0]["y"])
-            page.mouse.move(pts[1]["x"], pts[1]["y"])
-            page.wait_for_timeout(300)
+            if not suggest:
+                page.mouse.move(pts[1]["x"], pts[1]["y"])
+            else:  # zoom in on the selection, so its highlight and the suggestion read at this size
+                c = t.centroid[t.index_of(fg[0])].tolist()
+                page.evaluate("([x, y]) => window.__annot.view.centre(x, y, 1.6)", c)
+            page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
             b.close()
     finally:
         srv.shutdown()
+    Image.open(out).convert("RGB").quantize(256).save(out, optimize=True)
 
 
 def main() -> int:
@@ -448,7 +467,7 @@ def main() -> int:
     n = [len(ws.table(info.id, f, 0)) for f in ws.current(pid)["frame_ids"].values()]
     res = {"dataset": str(root), "frame": f"{info.width}x{info.height}", "segments": n}
     if args.screenshot:
-        screenshot(root, Path(args.screenshot))
+        screenshot(root, Path(args.screenshot), args.suggest)
         print(f"wrote {args.screenshot}")
     res["server"] = bench_server(root, args.repeats)
     if os.path.exists(CHROMIUM):

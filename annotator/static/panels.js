@@ -6,12 +6,22 @@ import { KEYS } from "./input.js";
 
 const $ = (sel) => document.querySelector(sel);
 
+/** A frame's thumbnail in the strip (lazy: a long clip loads only what is scrolled into view). */
+function thumb(clip, frame, view) {
+  const img = document.createElement("img");
+  img.loading = "lazy"; img.alt = frame; img.title = `${clip}/${frame}`;
+  img.src = `/api/frame/${clip}/${frame}/line`;
+  if (frame === view.frame_a || frame === view.frame_b) img.className = "shown";
+  return img;
+}
+
 export class Panels {
   constructor(app) {
     this.app = app;
     $("#f-status").addEventListener("change", () => this.refreshQueue());
     $("#f-clip").addEventListener("input", () => this.refreshQueue());
     for (const id of ["#f-sort", "#f-flag", "#f-mine"]) $(id).addEventListener("change", () => this.refreshQueue());
+    $("#btn-assign").addEventListener("click", () => this.assignShown());
     const help = $("#help-keys");
     for (const [k, , text] of KEYS) {
       const tr = document.createElement("tr");
@@ -31,7 +41,11 @@ export class Panels {
     if (show && name === "history") this.refreshHistory();
   }
   closeAll() { for (const n of ["queue", "history", "help"]) $(`#${n}`).hidden = true; }
-  refresh() { if (!$("#queue").hidden) this.refreshQueue(); if (!$("#history").hidden) this.refreshHistory(); }
+  refresh() {
+    if (!$("#queue").hidden) this.refreshQueue();
+    if (!$("#history").hidden) this.refreshHistory();
+    this.refreshStrip().catch(() => {}); // the strip is a convenience: a failed refresh leaves the old one
+  }
 
   async refreshQueue() {
     const status = $("#f-status").value, clip = $("#f-clip").value.trim();
@@ -42,6 +56,7 @@ export class Panels {
     if ($("#f-mine").checked && this.app.user) params.set("mine", this.app.user);
     const [q0, prog] = await Promise.all([getJSON(`/api/pairs?${params}`), getJSON("/api/progress")]);
     const q = q0.pairs.filter((p) => !clip || p.id.includes(clip));
+    this.shown = q.map((p) => p.id);
     $("#progress").replaceChildren(...prog.clips.map((c) => {
       // progress per clip: accepted, then done, then in progress, of all its pairs
       const div = document.createElement("div");
@@ -73,6 +88,46 @@ export class Panels {
       return li;
     }));
     $("#queue-count").textContent = `${q.length} pairs`;
+  }
+
+  /** Assign every pair the queue lists (its filters applied) to a person, as annotator or reviewer. */
+  async assignShown() {
+    if (!this.shown || !this.shown.length) { this.app.message("no pair listed to assign", true); return; }
+    const name = $("#assign-name").value.trim();
+    const r = await fetch("/api/assign", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pairs: this.shown, [$("#assign-role").value]: name || null }),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) { this.app.message(`assign: ${body.error || `HTTP ${r.status}`}`, true); return; }
+    this.app.message(`${this.shown.length} pair(s) assigned to ${name || "nobody"} as ${$("#assign-role").value}`);
+    this.refreshQueue();
+  }
+
+  /** The frame strip of the clip shown: each frame's thumbnail, and between two frames their pair
+   * (coloured by status, the one shown outlined); clicking opens it. */
+  async refreshStrip() {
+    const v = this.app.st && this.app.st.view;
+    if (!v) return;
+    const clip = v.clip, pid = v.id;
+    const pairs = (await getJSON(`/api/pairs?clip=${encodeURIComponent(clip)}`)).pairs;
+    if (!this.app.st || this.app.st.view.id !== pid) return; // another pair opened meanwhile
+    const strip = $("#strip"), items = [];
+    let last = null;
+    for (const p of pairs) {
+      const [fa, fb] = p.id.split("/")[1].split("__");
+      for (const f of last === fa ? [] : [fa]) items.push(thumb(clip, f, v));
+      const bar = document.createElement("a");
+      bar.href = `#pair=${p.id}`; bar.className = `link badge ${p.status}${p.id === pid ? " current" : ""}`;
+      bar.title = `${p.id}: ${p.status.replace("_", " ")}, ${p.unlabelled} unlabelled` +
+        (p.min_conf === null ? "" : `, lowest confidence ${p.min_conf.toFixed(2)}`);
+      bar.textContent = p.unlabelled ? String(p.unlabelled) : "✓";
+      items.push(bar, thumb(clip, fb, v));
+      last = fb;
+    }
+    strip.replaceChildren(...items);
+    const cur = strip.querySelector(".current");
+    if (cur) cur.scrollIntoView({ block: "nearest", inline: "center" });
   }
 
   async openNextTodo() {

@@ -169,3 +169,45 @@ def test_pairs_are_assigned_to_annotators_and_reviewers(toy_root):
     assert client.post("/api/assign", json={"pairs": ["toy000/0000__0002"], "annotator": "x"}).status_code == 404
     prog = client.get("/api/progress").get_json()["clips"]
     assert prog == [{"clip": "toy000", "pairs": 2, "done": 0, "accepted": 0, "in_progress": 0}]
+
+
+def test_annotate_cli_suggest_and_annotator_then_effort_per_person(toy_root, tmp_path):
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    from dataprep.cli import main
+
+    proc = subprocess.Popen([sys.executable, "-m", "annotator", str(toy_root), "--port", "0", "--quiet",
+                             "--suggest", "nearest-aligned", "--annotator", "ann"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert "suggestions from nearest-aligned" in first, first + proc.stderr.read()
+        url = proc.stdout.readline().split()[1].rstrip("/")
+        with urllib.request.urlopen(f"{url}/api/info", timeout=10) as r:
+            info = json.loads(r.read())
+        assert info["suggester"] == "nearest-aligned" and info["annotator"] == "ann"
+        req = urllib.request.Request(f"{url}/api/pair/{P1}/op", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"base": 0, "effort": {"seconds": 2, "clicks": 1},
+                                                      "op": {"kind": "no_match", "side": "a", "seg": 2}}).encode())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert json.loads(r.read())["pair"]["version"] == 1
+    finally:
+        proc.kill()
+        proc.wait(10)
+    out = tmp_path / "people.csv"
+    assert main(["export", "effort", str(toy_root), "--out", str(out), "--by-annotator"]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [(r["annotator"], r["pairs"], r["ops"], r["clicks"]) for r in rows] == [("ann", "1", "1", "1")]
+
+
+def test_annotate_cli_unknown_suggester_is_one_line(toy_root):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "annotator", str(toy_root), "--port", "0", "--suggest", "nope"],
+                       check=False, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "unknown suggestion provider 'nope'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

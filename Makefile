@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 OUT    ?= demo_out
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench benchmark benchmark-v1 reproduce clean help
+.PHONY: setup demo test bench benchmark benchmark-v1 reproduce gpu-check clean help
 
 help:
 	@echo "make demo   - set up .venv and run the pipeline on built-in data (writes $(OUT)/report.html)"
@@ -17,6 +17,8 @@ help:
 	@echo "make benchmark - score every method on each line-style track of the v2 benchmark, rebuild the leaderboard"
 	@echo "make benchmark-v1 - score the training-free baselines on the v1 benchmark, rebuild the leaderboard"
 	@echo "make reproduce - re-run every committed result from the command it records; exit 1 on drift"
+	@echo "make gpu-check - on one CUDA GPU (<= 10 min): gpu tests, AnT/patch-ViT timings, short paper-size trainings"
+	@echo "                 and scores on v1 -> out/gpu_check/gpu_check.json; GPU_CHECK_ARGS=\"--dataset DIR\" reuses a render"
 	@echo "make clean  - remove .venv and demo output"
 
 # Order matters: torch==2.13.0 first (a CPU build; anything else pulls CUDA packages), then the
@@ -69,6 +71,13 @@ benchmark-v1: setup
 RESULTS ?= results/standard results/v2
 reproduce: setup
 	$(VENV)/bin/linecorr score --check $(RESULTS) $(if $(UPDATE),--update,)
+
+# One GPU run, ready to go (docs/BENCHMARK.md, "GPU check"): needs a CUDA build of torch (the setup above
+# installs the CPU one here). v1 renders on first use (CPU-bound, outside the 10 minutes); pass an existing
+# render with GPU_CHECK_ARGS="--dataset DIR". `benchmarks/gpu_check.py --cpu-smoke` is the same run on CPU.
+GPU_CHECK_ARGS ?=
+gpu-check: setup
+	$(PY) benchmarks/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,7 +25,11 @@ from benchmark.models.vit.matcher import PatchVitMatcher
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import regions_from_patches
 from benchmark.models.vit.region_match import match_patch_regions, normalized_similarity
+from benchmark.train.loop import amp_dtype as autocast_dtype
 from benchmark.train.vit_config import paper, tiny
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # timing.py beside this script, however it is loaded
+from timing import Clock
 
 
 def grid_line(size: int, cells: int, seed: int) -> np.ndarray:
@@ -39,28 +44,15 @@ def grid_line(size: int, cells: int, seed: int) -> np.ndarray:
     return line
 
 
-class Clock:
-    """Lap timer that waits for the GPU before reading the time."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.t = self._now()
-
-    def _now(self) -> float:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter()
-
-    def lap(self) -> float:
-        """Milliseconds since the last lap."""
-        now = self._now()
-        out, self.t = 1000 * (now - self.t), now
-        return out
-
-
 @torch.inference_mode()
 def bench(name: str, model: PatchViT, line_a: np.ndarray, line_b: np.ndarray, runs: int, device: torch.device,
           amp: bool) -> dict[str, float]:
+    """Median milliseconds per stage (and ``model``, ``total``) on the pair; prints one line.
+
+    ``amp``: autocast the encoder and multiplex on CUDA as training does (bf16 where supported, else
+    fp16; ignored on CPU).
+    """
+    amp_dtype = autocast_dtype(device, amp)
     matcher = PatchVitMatcher(model, device=device)
     model, cfg, post, mcfg = matcher.model, matcher.model.cfg, matcher.post, matcher.match_cfg
     box = letterbox_for(line_a.shape, cfg.image_size, cfg.patch_size)
@@ -70,7 +62,7 @@ def bench(name: str, model: PatchViT, line_a: np.ndarray, line_b: np.ndarray, ru
     n = 0
     for i in range(runs + 2):  # two warm-up runs
         clock = Clock(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
             x = model.encoder(model.prepare(torch.cat([ga, gb])))
             t_enc = clock.lap()
             xa, xb = model.multiplex(x[:1], x[1:])
@@ -104,7 +96,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--amp", action="store_true", help="bf16 autocast for the encoder and multiplex (GPU)")
+    ap.add_argument("--amp", action="store_true", help="bf16 (else fp16) autocast for the encoder and multiplex (GPU)")
     ap.add_argument("--only", choices=["paper", "tiny"], help="time one model only")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -74,6 +74,14 @@ def pick_device(name: str, dist: DistInfo) -> torch.device:
     return torch.device(name)
 
 
+def amp_dtype(device: torch.device, enabled: bool = True) -> torch.dtype | None:
+    """The autocast dtype of mixed precision on ``device``: bf16 on a CUDA device that has it, else fp16
+    (which needs a loss scaler in training); None on CPU or when disabled (fp32 there)."""
+    if not enabled or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
 def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
     """Check the run folder: a fresh run must not overwrite a checkpoint, a resume needs one."""
     from dataprep.errors import LinecorrError
@@ -227,8 +235,7 @@ class Trainer:
         self.device = device or torch.device("cpu")
         self.model = model.to(self.device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        cuda = self.device.type == "cuda"
-        self.amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda and cfg.amp else None
+        self.amp_dtype = amp_dtype(self.device, cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step, self.best = 0, float("-inf")
         self.t0 = time.time()  # the time limit counts from here (each invocation, resumes included)

@@ -171,3 +171,28 @@ def test_training_cnn_batches_are_bucketed():
     out = model.local_features(ca, ba, va)
     assert sizes == [32] and out.shape == (2, 6, 32)  # 8 real crops run in a batch of 32
     assert torch.all(out[~va] == 0)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_supersampled_crops_are_the_mean_of_their_samples(k):
+    rng = np.random.default_rng(0)
+    ink = torch.from_numpy(rng.random((40, 50), dtype=np.float32))
+    seg = torch.from_numpy(rng.integers(0, 4, (40, 50)).astype(np.int32))
+    ids, bbox = torch.tensor([1, 3]), torch.tensor([[3.0, 5.0, 20.0, 11.0], [30.0, 0.0, 20.0, 40.0]])
+    crops = segment_crops(ink, seg, ids, bbox, size=8, supersample=k)
+    # supersample=1 at k times the side samples the same lattice, unpooled
+    samples = segment_crops(ink, seg, ids, bbox, size=8 * k, supersample=1)
+    assert torch.allclose(crops, torch.nn.functional.avg_pool2d(samples, k), atol=1e-6)
+
+
+@pytest.mark.parametrize("na, nb", [(5, 5), (3, 6), (6, 2)])
+def test_pair_logits_equal_the_padded_forward(na, nb):
+    model = _model()
+    g = torch.Generator().manual_seed(2)
+    ca, cb = torch.rand(na, 2, 32, 32, generator=g), torch.rand(nb, 2, 32, 32, generator=g)
+    ba, bb = torch.rand(na, 4, generator=g) * 2 - 1, torch.rand(nb, 4, generator=g) * 2 - 1
+    with torch.no_grad():
+        ref = model(*pad_frames(ca, ba, cb, bb))[0, :nb, :na]
+        out = model.pair_logits(ca, ba, cb, bb)
+    assert out.shape == (nb, na)
+    assert torch.allclose(out, ref, atol=1e-5)

@@ -87,9 +87,7 @@ class AntMatcher:
             return torch.zeros(nb, na)
         ca, ba = _frame_tensors(fa, self.model.cfg)
         cb, bb = _frame_tensors(fb, self.model.cfg)
-        batch = [t.to(self.device) for t in pad_frames(ca, ba, cb, bb)]
-        logits = self.model(*batch)[0, :nb, :na]
-        return logits.softmax(-1)
+        return self.model.pair_logits(*(t.to(self.device) for t in (ca, ba, cb, bb))).softmax(-1)
 
     def match(self, fa, fb) -> np.ndarray:
         """Scores ``(N_b, N_a) float64``: AnT's S, rows = target segments of ``fb`` (table order).

@@ -113,26 +113,60 @@ class AnT(nn.Module):
         idx = torch.arange(-(-k // bucket) * bucket, device=crops.device) % k
         return self.cnn(crops[idx])[:k]
 
-    def transform(self, xa: torch.Tensor, xb: torch.Tensor, valid_a: torch.Tensor, valid_b: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The multiplex transformer and the final projection: ``(B, M, D)`` x 2 -> ``f_A, f_B``."""
+    def transform(self, xa: torch.Tensor, xb: torch.Tensor, valid_a: torch.Tensor | None,
+                  valid_b: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The multiplex transformer and the final projection: ``(B, M, D)`` x 2 -> ``f_A, f_B``.
+
+        ``valid_a``, ``valid_b``: ``(B, M) bool`` masks, or both None when no slot is padding (attention
+        then runs unmasked: the same result, a little faster).
+        """
         b = xa.shape[0]
         x = self.input_drop(torch.cat([xa, xb], 0))
-        valid = torch.cat([valid_a, valid_b], 0)
-        # A frame without any segment would have nothing to attend to (NaN): let it see its pads.
-        key_mask = valid | ~valid.any(-1, keepdim=True)
+        key_mask = None
+        if valid_a is not None:
+            valid = torch.cat([valid_a, valid_b], 0)
+            # A frame without any segment would have nothing to attend to (NaN): let it see its pads.
+            key_mask = valid | ~valid.any(-1, keepdim=True)
         for i, block in enumerate(self.blocks):
             x = block(x, key_mask, cross=bool(i % 2))
         f = self.proj(self.norm(x))
         return f[:b], f[b:]
 
-    def similarity_logits(self, fa: torch.Tensor, fb: torch.Tensor, valid_a: torch.Tensor) -> torch.Tensor:
+    def similarity_logits(self, fa: torch.Tensor, fb: torch.Tensor, valid_a: torch.Tensor | None) -> torch.Tensor:
         """Inner products ``f_j . f_i / sqrt(D)`` as ``(B, M_b, M_a) float32``, padded sources masked.
 
         The 1/sqrt(D) only sets the scale at initialisation (the projection can learn any scale).
+        ``valid_a`` None: no source is padding.
         """
         logits = torch.einsum("bnd,bmd->bnm", fb.float(), fa.float()) / math.sqrt(fa.shape[-1])
-        return logits.masked_fill(~valid_a[:, None, :], _NEG)
+        return logits if valid_a is None else logits.masked_fill(~valid_a[:, None, :], _NEG)
+
+    def pair_logits(self, crops_a: torch.Tensor, boxes_a: torch.Tensor, crops_b: torch.Tensor,
+                    boxes_b: torch.Tensor) -> torch.Tensor:
+        """Match logits of ONE pair given unpadded, ``(N_b, N_a) float32`` (inference, eval mode).
+
+        The values of ``forward`` on the pair padded to a batch of one (up to float rounding), without
+        building and indexing padded crop tensors: the CNN runs once on both frames' crops as they are,
+        and the transformer sees padding (and masks) only when ``N_a != N_b``.
+
+        Args:
+            crops_a, crops_b: ``(N_a, 2, S, S)``, ``(N_b, 2, S, S) float32`` crops (``frame_inputs``).
+            boxes_a, boxes_b: ``(N_a, 4)``, ``(N_b, 4) float32`` normalised boxes.
+        """
+        na, nb = crops_a.shape[0], crops_b.shape[0]
+        feats = self.cnn(torch.cat([crops_a, crops_b]))  # (N_a + N_b, D)
+        if self.pos is not None:
+            feats = feats + self.pos(torch.cat([boxes_a, boxes_b]))
+        m = max(na, nb)
+        if na == nb:
+            x, valid_a, valid_b = feats.view(2, m, -1), None, None
+        else:
+            x = feats.new_zeros(2, m, feats.shape[-1])
+            x[0, :na], x[1, :nb] = feats[:na], feats[na:]
+            slots = torch.arange(m, device=feats.device)
+            valid_a, valid_b = (slots < na)[None], (slots < nb)[None]
+        fa, fb = self.transform(x[:1], x[1:], valid_a, valid_b)
+        return self.similarity_logits(fa, fb, valid_a)[0, :nb, :na]
 
     def forward(self, crops_a: torch.Tensor, boxes_a: torch.Tensor, valid_a: torch.Tensor,
                 crops_b: torch.Tensor, boxes_b: torch.Tensor, valid_b: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
                                                  the queue (sort: confidence | unlabelled; flag: low |
                                                  unlabelled; mine: pairs assigned to NAME)
     GET  /api/progress                           per clip: pairs, done, accepted
+    GET  /api/clip/<clip>/colors?ref=FRAME       the clip colorized from a reference frame through its pairs
     POST /api/assign                             {"pairs": [id, ...], "annotator": name|null, "reviewer": name|null}
     GET  /api/pair/<clip>/<pair>/suggest         the suggester's matches {name, versions, edges: [[a, b, c]]}
     GET  /api/pair/<clip>/<pair>                 the pair view (matches, segment tables, versions)
@@ -194,6 +195,14 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         elif sort is not None:
             raise RequestError(f"sort {sort!r} is not 'confidence' or 'unlabelled'")
         return jsonify({"pairs": rows})
+
+    @app.get("/api/clip/<clip>/colors")
+    def colors(clip: str):
+        check_id(clip, "clip id")
+        ref = request.args.get("ref") or None
+        if ref is not None:
+            check_id(ref, "frame id")
+        return jsonify(ws.clip_colors(clip, ref))
 
     @app.get("/api/progress")
     def progress():

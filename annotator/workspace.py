@@ -297,6 +297,50 @@ class Workspace:
                         "reviewer": assigned.get(pid, {}).get("reviewer")})
         return out
 
+    # ---- colorize view --------------------------------------------------------------------------
+    def clip_colors(self, clip: str, ref: str | None = None) -> dict:
+        """Colorize the clip from one colored reference frame through its pairs, as they are now.
+
+        The reference's segments take their mean color (segment table; a stable colour per id when
+        the clip has no color); each later frame's segment takes the color of its best match in the
+        frame before (manual first, then the highest confidence), pair after pair from ``ref`` (default:
+        the clip's first frame). A segment with no colored match gets none. So a correction made on
+        pair (t, t+1) recolors frame t+1 and, through the chain, every frame after it.
+
+        Returns:
+            ``{"ref": frame, "frames": {frame: {segment id: [r, g, b]}}}`` for the frames reached.
+        """
+        if clip not in self._clip_pairs:
+            raise NotFoundError(f"no clip {clip!r} in this dataset")
+        names = sorted(self._clip_pairs[clip])
+        ref = ref or names[0].partition("__")[0]
+        self.check_frame(clip, ref)
+        head = self.store(clip).head()
+        t = self.table(clip, ref, int(head["frames"].get(ref, 0)))
+        if t.color is not None:
+            colors = {int(i): [int(c) for c in t.color[k, :3]] for k, i in enumerate(t.ids.tolist())}
+        else:  # no color image: a stable colour per segment, so the chain is still visible
+            colors = {int(i): [(i * 97) % 256, (i * 57) % 256, (i * 151) % 256] for i in t.ids.tolist()}
+        out = {ref: colors}
+        nxt = {n.partition("__")[0]: n for n in names}
+        cur = ref
+        while cur in nxt and len(out) <= len(names):
+            name = nxt[cur]
+            fb = name.partition("__")[2]
+            if fb in out:  # a loop in the pair list: stop rather than go round
+                break
+            st = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]
+            best: dict[int, tuple] = {}
+            for a, b, src, conf in st["matches"]:
+                if a not in out[cur]:
+                    continue
+                key = (src == "manual", float(conf), -a)  # manual first, then confidence, then the smaller id
+                if b not in best or key > best[b][0]:
+                    best[b] = (key, a)
+            out[fb] = {b: out[cur][a] for b, (_, a) in best.items()}
+            cur = fb
+        return {"ref": ref, "frames": {f: {str(k): v for k, v in c.items()} for f, c in out.items()}}
+
     # ---- who does what -------------------------------------------------------------------------
     def assignments(self) -> dict[str, dict]:
         """``{pair id: {"annotator": name, "reviewer": name}}`` (``annotations/assignments.json``)."""

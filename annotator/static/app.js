@@ -10,7 +10,7 @@ import { describe, getJSON, WriteQueue } from "./api.js";
 import { Effort } from "./effort.js";
 import { Outbox } from "./outbox.js";
 import { PairState, SIDES, other, unionBox } from "./state.js";
-import { Pane, ViewTransform, rgba } from "./view.js";
+import { HATCH, Pane, ViewTransform, rgba } from "./view.js";
 import { bindInput } from "./input.js";
 import { Panels } from "./panels.js";
 import { Suggestions, describeSuggestions, nextToCheck } from "./suggest.js";
@@ -27,7 +27,7 @@ export const app = {
   showColor: false, showOverlay: true, width: { split: 1, brush: 2, erase: 6 }, radius: 2,
   perf: [], opTimes: [], busyFrameOp: false,
   queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false, bannerAt: 0, adopted: 0,
-  sugg: null, suggLoading: null, user: "",
+  sugg: null, suggLoading: null, user: "", colorize: false, clipColors: null,
 
   async boot() {
     this.view = new ViewTransform([this.panes.a, this.panes.b]);
@@ -209,10 +209,50 @@ export const app = {
       this.panes[s].section.querySelector(".label span").textContent = `${view.clip}/${f.id}`;
     }
     st.recolor();
-    for (const s of SIDES) this.panes[s].paintOverlay(st.luts[s]);
+    const luts = this.colorize && this.clipColors ? this.colorLuts() : st.luts;
+    for (const s of SIDES) this.panes[s].paintOverlay(luts[s]);
     this.paintHighlights();
     this.refreshBar();
     this.loadSuggestions();
+    if (this.colorize && (!this.clipColors || this.clipColors.clip !== view.clip)) this.loadColors();
+  },
+
+  /** P: the colorize view (AnT's user study): the clip colorized from its first frame through the
+   * pairs, B's colors following this pair's matches at once; a wrong color is fixed by matching the
+   * segment to one of the right color (select it, click that one): the fix is saved as a match, and
+   * the next pair's colors follow it through the chain. */
+  async toggleColorize() {
+    this.colorize = !this.colorize;
+    document.body.dataset.colorize = this.colorize ? "on" : "";
+    document.body.classList.toggle("colorize", this.colorize);
+    if (this.colorize) await this.loadColors(); else this.show(this.st);
+  },
+
+  /** The clip's colors as the server chains them now (frame A's colors come from the pairs before). */
+  async loadColors() {
+    const clip = this.st.view.clip;
+    const body = await getJSON(`/api/clip/${clip}/colors`);
+    if (!this.st || this.st.view.clip !== clip || !this.colorize) return;
+    this.clipColors = { clip, ...body };
+    this.show(this.st);
+    document.body.dataset.colors = `${clip}:${Date.now()}`;
+  },
+
+  /** Opaque color tables: A's colors from the chain, each B segment the color of its best match in A
+   * (manual first, then confidence, then the smaller id: as the server chains); no color: hatched. */
+  colorLuts() {
+    const v = this.st.view, fa = this.clipColors.frames[v.frame_a] || {};
+    const col = (c) => rgba(c[0], c[1], c[2], 255);
+    const lut = { a: new Uint32Array(this.st.segs.a.maxId + 1), b: new Uint32Array(this.st.segs.b.maxId + 1) };
+    for (const id of this.st.segs.a.t.ids) lut.a[id] = fa[id] ? col(fa[id]) : HATCH;
+    const best = new Map();
+    for (const [a, b, src, conf] of v.matches) {
+      if (!fa[a]) continue;
+      const k = [src === "manual" ? 1 : 0, conf, -a], cur = best.get(b);
+      if (!cur || k[0] > cur[0][0] || (k[0] === cur[0][0] && (k[1] > cur[0][1] || (k[1] === cur[0][1] && k[2] > cur[0][2])))) best.set(b, [k, a]);
+    }
+    for (const id of this.st.segs.b.t.ids) { const m = best.get(id); lut.b[id] = m ? col(fa[m[1]]) : HATCH; }
+    return lut;
   },
 
   /** Client coordinates of the centre of image pixel (x, y) of a side (tests, benchmark). */
@@ -298,6 +338,13 @@ export const app = {
 
   /** Repaint what changed colour (and the given boxes), then the highlights. */
   repaint(boxes = { a: [], b: [] }) {
+    if (this.colorize && this.clipColors) { // a B color follows its whole group: repaint both overlays whole
+      this.st.recolor();
+      const luts = this.colorLuts();
+      for (const s of SIDES) { this.panes[s].segs = this.st.segs[s]; this.panes[s].paintOverlay(luts[s]); }
+      this.paintHighlights(); this.refreshBar();
+      return;
+    }
     const changed = this.st.recolor();
     for (const s of SIDES) {
       const pane = this.panes[s];
@@ -344,6 +391,7 @@ export const app = {
     for (const b of document.querySelectorAll("[data-tool]")) b.classList.toggle("active", b.dataset.tool === this.tool);
     $("#btn-color").classList.toggle("active", this.showColor);
     $("#btn-overlay").classList.toggle("active", this.showOverlay);
+    $("#btn-colorize").classList.toggle("active", this.colorize);
     const n = v.matches.length, t = this.threshold();
     const low = v.matches.filter((m) => m[2] !== "manual" && m[3] < t).length;
     const ua = this.st.unlabelledCount("a"), ub = this.st.unlabelledCount("b");
@@ -418,6 +466,7 @@ export const app = {
     if (queue.items.length <= 1) this.endFrameOp();
     this.panels.refreshHistory();
     this.loadSuggestions(); // a segment edit changed a frame: suggestions for the new version
+    if (this.colorize && Object.keys(resp.patches || {}).length) this.loadColors(); // ids changed: chain again
   },
 
   endFrameOp() { this.busyFrameOp = false; document.body.classList.remove("busy"); },

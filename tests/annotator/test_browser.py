@@ -493,3 +493,31 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     assert users == {"Ann Tester"}
     assert "Ann Tester" in load_effort(toy_root, P1)["by_user"]
     assert not errors
+
+
+def test_colorize_view_a_fix_is_a_match_and_recolors_at_once(server, browser, toy_root):
+    ds = Dataset.open(toy_root)
+    seg_a, seg_b = ds.load_seg("toy000", "0000"), ds.load_seg("toy000", "0001")
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = _open(page, server)
+    page.keyboard.press("p")
+    page.wait_for_selector("body[data-colors^='toy000:']", timeout=15000)
+    colors = page.evaluate("window.__annot.clipColors.frames['0000']")
+
+    def shown(side, sid):  # the overlay's RGB at the segment's innermost pixel
+        x, y = _inside(seg_a if side == "a" else seg_b, sid)
+        return page.evaluate("([s, x, y]) => [...window.__annot.panes[s].ovlCtx.getImageData(x, y, 1, 1).data]",
+                             [side, x, y])[:3]
+
+    a0 = _fg(toy_root, "0000", 1)[0]
+    assert shown("a", a0) == colors[str(a0)]  # A: the reference frame's own colors
+    # fix a B segment's color: select it, click an A segment of another color
+    b = _fg(toy_root, "0001", 1)[0]
+    target = next(a for a in _fg(toy_root, "0000", 30) if colors[str(a)] != shown("b", b))
+    _click(page, "b", _inside(seg_b, b))
+    _click(page, "a", _inside(seg_a, target))
+    assert shown("b", b) == colors[str(target)]  # recolored at once, before the answer
+    _saved(page, 1)
+    st = Workspace(toy_root).current(P1)["state"]
+    assert [m for m in st["matches"] if m[1] == b] == [[target, b, "manual", 1.0]]  # saved as a match
+    assert not errors

@@ -211,3 +211,27 @@ def test_annotate_cli_unknown_suggester_is_one_line(toy_root):
                        check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "unknown suggestion provider 'nope'" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_colorize_chain_carries_a_correction_to_the_next_pair(toy_root):
+    client = create_app(toy_root).test_client()
+    ws = Workspace(toy_root)
+    t0 = ws.table("toy000", "0000", 0)
+    body = client.get("/api/clip/toy000/colors").get_json()
+    assert body["ref"] == "0000" and set(body["frames"]) == {"0000", "0001", "0002"}
+    ref = body["frames"]["0000"]
+    assert ref[str(int(t0.ids[0]))] == t0.color[0, :3].tolist()  # the reference: its own mean colors
+    # a segment x of frame 0001 that frame 0002 inherits from, recolored by a correction on the first pair
+    st2 = ws.current(P2)["state"]
+    x = next(m[0] for m in st2["matches"])
+    target = next(int(i) for i in t0.ids.tolist() if ref[str(int(i))] != body["frames"]["0001"].get(str(x)))
+    r = client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": {"kind": "assign", "side": "b", "seg": x,
+                                                                  "targets": [target]}})
+    assert r.status_code == 200
+    after = client.get("/api/clip/toy000/colors").get_json()["frames"]
+    assert after["0001"][str(x)] == ref[str(target)]  # the manual match wins
+    ys = [m[1] for m in st2["matches"] if m[0] == x]
+    # through the chain: frame 0002's segments whose best match is x take the new color
+    assert any(after["0002"][str(b)] == ref[str(target)] for b in ys)
+    assert client.get("/api/clip/toy999/colors").status_code == 404
+    assert client.get("/api/clip/toy000/colors?ref=0001").get_json()["ref"] == "0001"

@@ -115,7 +115,7 @@ class Manifest:
         return probs
 
     @classmethod
-    def from_json(cls, obj: Any, path=None) -> "Manifest":
+    def from_json(cls, obj: Any, path=None) -> Manifest:
         probs = cls.problems(obj)
         if probs:
             raise FormatError(probs[0], path)
@@ -170,7 +170,7 @@ class ClipInfo:
         return probs
 
     @classmethod
-    def from_json(cls, obj: Any, path=None) -> "ClipInfo":
+    def from_json(cls, obj: Any, path=None) -> ClipInfo:
         probs = cls.problems(obj)
         if probs:
             raise FormatError(probs[0], path)
@@ -272,7 +272,7 @@ class Pair:
         return probs
 
     @classmethod
-    def from_json(cls, obj: Any, path=None) -> "Pair":
+    def from_json(cls, obj: Any, path=None) -> Pair:
         probs = cls.problems(obj)
         if probs:
             raise FormatError(probs[0], path)

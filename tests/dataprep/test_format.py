@@ -122,12 +122,11 @@ def test_refuses_to_replace_a_folder_that_is_not_a_dataset(tmp_path):
 def test_failure_leaves_no_output_and_resume_keeps_finished_clips(tmp_path):
     out = tmp_path / "ds"
     line, seg = _tiny_frame()
-    with pytest.raises(RuntimeError):
-        with DatasetWriter(out, name="t", producer=make_producer("test")) as w:
-            w.write_frame("a", "0", line=line, seg=seg)
-            w.finish_clip(ClipInfo("a", ["0"], 8, 6))
-            w.write_frame("b", "0", line=line, seg=seg)
-            raise RuntimeError("killed mid-clip")
+    with pytest.raises(RuntimeError), DatasetWriter(out, name="t", producer=make_producer("test")) as w:
+        w.write_frame("a", "0", line=line, seg=seg)
+        w.finish_clip(ClipInfo("a", ["0"], 8, 6))
+        w.write_frame("b", "0", line=line, seg=seg)
+        raise RuntimeError("killed mid-clip")
     assert not out.exists()  # nothing half-written at the destination
     w = DatasetWriter(out, name="t", producer=make_producer("test"))
     assert w.resumed and w.clip_done("a") and not w.clip_done("b")

@@ -37,6 +37,9 @@ def test_presets_follow_the_paper():
     assert p.batch_size * p.accum_steps == 64 and p.cycle_weight == 0.25 and p.lr_decay == "none"
     t = tiny()
     assert t.preset == "tiny" and t.model.dim < p.model.dim and t.time_limit_min <= 10
+    s = load_train_config("small")  # the CPU reference: between the two, a step schedule that resumes
+    assert t.model.dim < s.model.dim < p.model.dim and t.model.layers < s.model.layers < p.model.layers
+    assert s.time_limit_min == 0 and s.lr_decay == "cosine" and lr_factor(s.steps // 2, s) == lr_factor(s.steps // 2, s, 0.0)
 
 
 def test_load_config_by_name_file_and_overrides(tmp_path):

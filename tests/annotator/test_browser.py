@@ -521,3 +521,17 @@ def test_colorize_view_a_fix_is_a_match_and_recolors_at_once(server, browser, to
     st = Workspace(toy_root).current(P1)["state"]
     assert [m for m in st["matches"] if m[1] == b] == [[target, b, "manual", 1.0]]  # saved as a match
     assert not errors
+
+
+def test_the_panes_do_not_move_when_the_save_state_or_the_strip_change(server, browser):
+    """A click is aimed from the stage's position: text that changes while clicks are on their way
+    (the save state going offline, the frame strip filling in) must not move the stages."""
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    _open(page, server)
+    page.wait_for_selector("#strip img")
+    top = "document.querySelector('#pane-a .stage').getBoundingClientRect().top"
+    before = page.evaluate(top)
+    page.evaluate("document.querySelector('#save-state').textContent = "
+                  "'server unreachable: 55 edit(s) kept in this browser, retrying'")
+    page.evaluate("document.querySelector('#strip').replaceChildren()")
+    assert page.evaluate(top) == before

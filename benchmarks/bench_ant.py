@@ -143,16 +143,15 @@ def build(preset: str) -> AnT:
     return AnT(PRESETS[preset]().model).eval()
 
 
-def checkout(rev: str) -> Path:
-    """The ``benchmark`` and ``dataprep`` packages of git revision ``rev`` in a temporary folder."""
+def checkout(rev: str, dest: Path) -> Path:
+    """Extract the ``benchmark`` and ``dataprep`` packages of git revision ``rev`` into ``dest``."""
     tar = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "benchmark", "dataprep"],
                          capture_output=True, check=False)
     if tar.returncode:
         raise SystemExit(f"bench_ant: git archive {rev} failed: {tar.stderr.decode().strip()}")
-    tmp = Path(tempfile.mkdtemp(prefix="bench_ant_ref_"))
     with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as t:
-        t.extractall(tmp, filter="data")
-    return tmp
+        t.extractall(dest, filter="data")
+    return dest
 
 
 _PACKAGES = ("benchmark", "dataprep")
@@ -201,7 +200,9 @@ def paired_times(fns: dict[str, dict[str, Callable[[], object]]], runs: int, dev
 
 def compare(args, fa: Frame, fb: Frame) -> dict:
     """Reference revision vs this tree, call by call; prints and returns medians and noise."""
-    ref = load_code(checkout(args.reference))
+    with tempfile.TemporaryDirectory(prefix="bench_ant_ref_") as tmp:
+        # Imported once, the reference modules live in memory: the folder can go when this returns.
+        ref = load_code(checkout(args.reference, Path(tmp)))
     results: dict = {}
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)

@@ -525,7 +525,7 @@ def test_colorize_view_a_fix_is_a_match_and_recolors_at_once(server, browser, to
 
 def test_the_panes_do_not_move_when_the_save_state_or_the_strip_change(server, browser):
     """A click is aimed from the stage's position: text that changes while clicks are on their way
-    (the save state going offline, the frame strip filling in) must not move the stages."""
+    (the save state going offline, the frame strip filling in, a message) must not move the stages."""
     page = browser.new_page(viewport={"width": 1200, "height": 700})
     _open(page, server)
     page.wait_for_selector("#strip img")
@@ -534,4 +534,5 @@ def test_the_panes_do_not_move_when_the_save_state_or_the_strip_change(server, b
     page.evaluate("document.querySelector('#save-state').textContent = "
                   "'server unreachable: 55 edit(s) kept in this browser, retrying'")
     page.evaluate("document.querySelector('#strip').replaceChildren()")
+    page.evaluate("window.__annot.message('a long message that would wrap: ' + 'x'.repeat(300), true)")
     assert page.evaluate(top) == before

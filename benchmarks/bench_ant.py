@@ -41,14 +41,13 @@ from benchmark.models import count_parameters
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.matcher import AntMatcher
 from benchmark.models.ant.model import AnT
-from benchmark.train.config import paper, tiny
+from benchmark.train.config import PRESETS
 from dataprep.format import Frame, compute_segment_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # timing.py beside this script, however it is loaded
 from timing import times_ms
 
 ROOT = Path(__file__).resolve().parents[1]
-PRESETS = {"tiny": tiny, "paper": paper}
 
 
 def grid_frame(size: int, rows: int, cols: int, seed: int) -> Frame:
@@ -236,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", default="2", help="torch CPU threads; with --reference a list, e.g. 1,2")
     ap.add_argument("--size", type=int, default=512, help="frame side in pixels")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
-    ap.add_argument("--presets", default="tiny,paper", help="comma-separated presets to time")
+    ap.add_argument("--presets", default="tiny,paper", help="comma-separated presets to time (" + ", ".join(PRESETS) + ")")
     ap.add_argument("--reference", metavar="REV", help="also time git revision REV, alternating with this tree")
     ap.add_argument("--json", help="with --reference: write the medians here")
     args = ap.parse_args(argv)

@@ -27,7 +27,7 @@ export const app = {
   showColor: false, showOverlay: true, width: { split: 1, brush: 2, erase: 6 }, radius: 2,
   perf: [], opTimes: [], busyFrameOp: false,
   queues: new Map(), outbox: null, openGen: 0, loading: false, bannerFromWrite: false, bannerAt: 0, adopted: 0,
-  sugg: null, suggLoading: null, user: "", colorize: false, clipColors: null,
+  sugg: null, suggLoading: null, user: "", colorize: false, clipColors: null, colorRef: null,
 
   async boot() {
     this.view = new ViewTransform([this.panes.a, this.panes.b]);
@@ -115,6 +115,7 @@ export const app = {
     if (gen !== this.openGen) return;
     this.pid = pid; this.st = st; this.sel = { side: null, ids: [] }; this.hover = { side: null, id: 0 };
     this.sugg = null;
+    if (this.colorize) this.clipColors = null; // the pairs before this one may have changed since: chain again
     const q = this.queueOf(pid, view.version);
     if (!q.pending) q.version = view.version;
     this.queue = q;
@@ -214,7 +215,7 @@ export const app = {
     this.paintHighlights();
     this.refreshBar();
     this.loadSuggestions();
-    if (this.colorize && (!this.clipColors || this.clipColors.clip !== view.clip)) this.loadColors();
+    if (this.colorize && (!this.clipColors || this.clipColors.pid !== view.id)) this.loadColors();
   },
 
   /** P: the colorize view (AnT's user study): the clip colorized from its first frame through the
@@ -228,12 +229,27 @@ export const app = {
     if (this.colorize) await this.loadColors(); else this.show(this.st);
   },
 
-  /** The clip's colors as the server chains them now (frame A's colors come from the pairs before). */
+  /** Shift+P: colorize from frame A of the pair shown (the colored reference), in the colorize view. */
+  async colorizeFromHere() {
+    this.colorRef = { clip: this.st.view.clip, frame: this.st.view.frame_a };
+    if (!this.colorize) await this.toggleColorize(); else await this.loadColors();
+    this.message(`colorized from ${this.colorRef.clip}/${this.colorRef.frame}`);
+  },
+
+  /** The clip's colors as the server chains them now (frame A's colors come from the pairs before),
+   * from the reference frame chosen with Shift+P (default: the clip's first frame). */
   async loadColors() {
-    const clip = this.st.view.clip;
-    const body = await getJSON(`/api/clip/${clip}/colors`);
-    if (!this.st || this.st.view.clip !== clip || !this.colorize) return;
-    this.clipColors = { clip, ...body };
+    const clip = this.st.view.clip, pid = this.st.view.id;
+    const ref = this.colorRef && this.colorRef.clip === clip ? `?ref=${encodeURIComponent(this.colorRef.frame)}` : "";
+    let body;
+    try {
+      body = await getJSON(`/api/clip/${clip}/colors${ref}`);
+    } catch (e) {
+      this.message(`colorize: ${e.message}`, true);
+      return;
+    }
+    if (!this.st || this.st.view.id !== pid || !this.colorize) return;
+    this.clipColors = { clip, pid, ...body };
     this.show(this.st);
     document.body.dataset.colors = `${clip}:${Date.now()}`;
   },

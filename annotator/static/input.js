@@ -31,7 +31,7 @@ export function makeActions(app) {
       app.setStatus("rejected");
     },
     accept_suggestion: () => app.acceptSuggestion(), accept_all: () => app.acceptAll(),
-    colorize: () => app.toggleColorize(),
+    colorize: () => app.toggleColorize(), colorize_here: () => app.colorizeFromHere(),
     jump: () => app.jump(1), jump_prev: () => app.jump(-1),
     next: () => go(app.st.view.next), prev: () => go(app.st.view.prev),
     next_todo: () => app.panels.openNextTodo(),
@@ -58,7 +58,8 @@ export const KEYS = [
   ["e", "tool_erase", "Boundary eraser tool"], ["m", "merge", "Merge the selected segments"],
   ["n", "no_match", "Mark selected as having no match"], ["x", "clear", "Remove the matches of the selected (also Delete)"],
   ["Ctrl+z", "undo", "Undo"], ["Ctrl+Shift+z", "redo", "Redo (also Ctrl+Y)"],
-  ["c", "color", "Show color / line art"], ["p", "colorize", "Colorize view: the clip colored from its first frame through the pairs"], ["o", "overlay", "Show / hide the match overlay"],
+  ["c", "color", "Show color / line art"], ["p", "colorize", "Colorize view: the clip colored from its first frame through the pairs"],
+  ["Shift+p", "colorize_here", "Colorize from frame A of this pair (the colored reference)"], ["o", "overlay", "Show / hide the match overlay"],
   ["d", "done", "Mark the pair done"], ["Shift+a", "accept", "Review: accept (with the comment)"],
   ["Shift+r", "reject", "Review: reject (comment required)"],
   ["y", "accept_suggestion", "Accept the suggestion for the selected segment"],

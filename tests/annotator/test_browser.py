@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 P1 = "toy000/0000__0001"
+P2 = "toy000/0001__0002"
 
 
 @pytest.fixture
@@ -520,6 +521,13 @@ def test_colorize_view_a_fix_is_a_match_and_recolors_at_once(server, browser, to
     _saved(page, 1)
     st = Workspace(toy_root).current(P1)["state"]
     assert [m for m in st["matches"] if m[1] == b] == [[target, b, "manual", 1.0]]  # saved as a match
+    # the next pair: its frame A is colored through the first pair; Shift+P makes it the reference
+    page.keyboard.press("]")
+    page.wait_for_selector(f"body[data-loaded='{P2}']", timeout=15000)
+    page.wait_for_function(f"window.__annot.clipColors && window.__annot.clipColors.pid === '{P2}'", timeout=15000)
+    assert page.evaluate(f"window.__annot.clipColors.frames['0001']['{b}']") == colors[str(target)]
+    page.keyboard.press("Shift+P")
+    page.wait_for_function("window.__annot.clipColors.ref === '0001'", timeout=15000)
     assert not errors
 
 

@@ -108,6 +108,9 @@ def test_suggest_route_accept_and_queue(toy_root):
     # the suggestions follow the frame: after a merge they are computed again for the new version
     client.post(f"/api/pair/{P1}/op", json={"base": 2, "op": {"kind": "merge", "side": "a", "ids": [2, 3]}})
     assert client.get(f"/api/pair/{P1}/suggest").get_json()["versions"]["a"] == 1 and fake.calls == 2
+    from annotator.integrity import check_annotations
+
+    assert check_annotations(toy_root) == []  # `linecorr validate` takes what accept wrote
 
 
 @pytest.mark.parametrize("op, msg", [
@@ -167,6 +170,9 @@ def test_pairs_are_assigned_to_annotators_and_reviewers(toy_root):
     client.post("/api/assign", json={"pairs": [P1], "annotator": None})
     assert [p["id"] for p in client.get("/api/pairs?mine=ann").get_json()["pairs"]] == [P2]
     assert client.post("/api/assign", json={"pairs": ["toy000/0000__0002"], "annotator": "x"}).status_code == 404
+    from annotator.integrity import check_annotations
+
+    assert check_annotations(toy_root) == []  # assignments.json is not mistaken for a leftover
     prog = client.get("/api/progress").get_json()["clips"]
     assert prog == [{"clip": "toy000", "pairs": 2, "done": 0, "accepted": 0, "in_progress": 0}]
 

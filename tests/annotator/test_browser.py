@@ -424,14 +424,16 @@ def suggest_server(toy_root):
     t.join(5)
 
 
-def _to_check(root, t: float) -> tuple[str, int]:
-    """The first segment J selects: A's ids then B's, unlabelled or with only automatic matches below t."""
+def _to_check(root, t: float, backwards: bool = False) -> tuple[str, int]:
+    """The first segment J (Shift+J: ``backwards``) selects from no selection: A's ids then B's (B's
+    last first, backwards), unlabelled or with only automatic matches below t."""
     ws = Workspace(root)
     snap = ws.current(P1)
     st = snap["state"]
-    for side, k in (("a", 0), ("b", 1)):
+    order = (("a", 0), ("b", 1))
+    for side, k in order[::-1] if backwards else order:
         ids = ws.table("toy000", snap["frame_ids"][side], int(snap["frames"][side])).ids.tolist()
-        for sid in ids:
+        for sid in ids[::-1] if backwards else ids:
             edges = [m for m in st["matches"] if m[k] == sid]
             if sid in st[f"unmatched_{side}"]:
                 continue
@@ -488,6 +490,17 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     page.keyboard.press("j")
     side, sid = _to_check(toy_root, 0.5)
     page.wait_for_function("s => document.body.dataset.selected === s", arg=f"{side}{sid}")
+    # ... and Shift+J walks back from the end (B's last ids first) to a segment whose matches are all
+    # automatic and below the threshold: here one Shift+Y took at 0.9, under a threshold of 0.95
+    page.fill("#threshold", "0.95")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+J")
+    side, sid = _to_check(toy_root, 0.95, backwards=True)
+    page.wait_for_function("s => document.body.dataset.selected === s", arg=f"{side}{sid}")
+    st = Workspace(toy_root).current(P1)["state"]
+    edges = [m for m in st["matches"] if m[0 if side == "a" else 1] == sid]
+    assert edges and all(m[2] == "auto" and m[3] < 0.95 for m in edges)  # a low-confidence one, not unlabelled
 
     # 4. the name is in the history of every operation and in the effort log per person
     users = {v["user"] for v in Workspace(toy_root).history(P1) if v["version"] > 0}

@@ -247,9 +247,33 @@ class Workspace:
         i = self.pair_ids.index(pid)
         return {"id": pid, "clip": clip, "frame_a": fa, "frame_b": fb, "version": snap["version"],
                 **snap["state"], "frames": frames, "can_undo": bool(snap["undo"]), "can_redo": bool(snap["redo"]),
+                "chain": self.chain_hints(clip, fa, fb),
                 "undo_kind": undo_kind, "redo_kind": redo_kind,
                 "prev": self.pair_ids[i - 1] if i > 0 else None,
                 "next": self.pair_ids[i + 1] if i + 1 < len(self.pair_ids) else None}
+
+    def chain_hints(self, clip: str, fa: str, fb: str) -> dict:
+        """Corrections of the neighbouring pairs, offered to this one through the chain.
+
+        Frame ``fa`` is frame B of the pair before (``X__fa``) and ``fb`` frame A of the pair after
+        (``fb__Y``). A segment a person corrected there (a ``manual`` match, or a "no match" mark the
+        dataset's version did not have) is likely wrong here too (the same confusion of the same
+        parts): ``{"a": ids of fa corrected in the pair before, "b": ids of fb corrected in the
+        pair after, "prev": name, "next": name}``; the page's J visits them.
+        """
+        out: dict = {"a": [], "b": [], "prev": None, "next": None}
+        head = None
+        for name in self._clip_pairs.get(clip, []):
+            x, _, y = name.partition("__")
+            if y == fa or x == fb:
+                head = head or self.store(clip).head()
+                st = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]
+                side, k, key = ("a", 1, "prev") if y == fa else ("b", 0, "next")
+                orig = set(self.snapshot(clip, name, 0)["state"]["unmatched_" + ("b" if y == fa else "a")])
+                marks = set(st["unmatched_" + ("b" if y == fa else "a")]) - orig
+                out[side] = sorted({int(m[k]) for m in st["matches"] if m[2] == "manual"} | marks)
+                out[key] = name
+        return out
 
     def _op_kind(self, clip: str, seq: int) -> str:
         rec = self.store(clip).read_op(seq)

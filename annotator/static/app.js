@@ -411,7 +411,9 @@ export const app = {
     const n = v.matches.length, t = this.threshold();
     const low = v.matches.filter((m) => m[2] !== "manual" && m[3] < t).length;
     const ua = this.st.unlabelledCount("a"), ub = this.st.unlabelledCount("b");
+    const ch = v.chain ? v.chain.a.length + v.chain.b.length : 0;
     $("#counts").textContent = `${n} matches (${low} below ${t}) · unlabelled A ${ua} / B ${ub} · ` +
+      (ch ? `${ch} corrected next door · ` : "") +
       `A ${this.st.segs.a.count} / B ${this.st.segs.b.count} segments`;
     document.body.dataset.unlabelled = String(ua + ub);
     document.body.dataset.version = v.version;
@@ -425,8 +427,10 @@ export const app = {
     const m = [...this.st.edgesOf(h.side, h.id)].sort((x, y) => x[k] - y[k])
       .map((e) => `${e[k]} (${e[2]}${e[2] === "manual" ? "" : ` ${Number(e[3]).toFixed(2)}`})`);
     const un = this.st.unmatched[h.side].has(h.id);
+    const chain = this.st.chainHint(h.side, h.id)
+      ? ` · corrected in ${h.side === "a" ? "the pair before" : "the pair after"}` : "";
     $("#hover").textContent = `${h.side.toUpperCase()} #${h.id} · ${this.st.segs[h.side].area(h.id)} px · ` +
-      (m.length ? `matches ${other(h.side).toUpperCase()} ${m.join(", ")}` : un ? "no match (marked)" : "unlabelled");
+      (m.length ? `matches ${other(h.side).toUpperCase()} ${m.join(", ")}` : un ? "no match (marked)" : "unlabelled") + chain;
   },
 
   // ---- writes -----------------------------------------------------------------------------------

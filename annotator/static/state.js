@@ -44,6 +44,14 @@ export class PairState {
   }
 
   matchesOf(side, id) { return this.matchOf[side].get(id) || new Set(); }
+  /** Whether a segment was corrected in the neighbouring pair that shares its frame (view.chain). */
+  chainHint(side, id) {
+    if (!this.chainSets || this.chainSets.view !== this.view) {
+      const c = this.view.chain || { a: [], b: [] };
+      this.chainSets = { view: this.view, a: new Set(c.a), b: new Set(c.b) };
+    }
+    return this.chainSets[side].has(id);
+  }
   /** The matches [a, b, source, confidence] of a segment. */
   edgesOf(side, id) { return this.edges[side].get(id) || []; }
   /** Segments of a side neither matched nor marked "no match". */

@@ -5,8 +5,9 @@
 // versions. Selecting a segment shows its best suggestions in the other frame; Y takes the best
 // one (op "accept", replacing the segment's matches), Shift+Y every suggestion at or above the
 // threshold (never over a manual match). J / Shift+J walk the segments still to check: unlabelled
-// ones (neither matched nor marked "no match") and those whose matches are all automatic and below
-// the threshold.
+// ones (neither matched nor marked "no match"), those whose matches are all automatic and below
+// the threshold, and those a person corrected in the neighbouring pair (the chain) not yet
+// decided here.
 
 import { getJSON } from "./api.js";
 import { SIDES, other } from "./state.js";
@@ -56,8 +57,10 @@ export class Suggestions {
 
 /** Whether a segment still needs a look: unlabelled, or only automatic matches below ``t``. */
 export function needsCheck(st, side, id, t) {
-  if (st.unmatched[side].has(id)) return false;
   const edges = st.edgesOf(side, id);
+  // corrected in the neighbouring pair (the chain): to look at here too, until a person decided here
+  if (st.chainHint(side, id) && !edges.some((m) => m[2] === "manual")) return true;
+  if (st.unmatched[side].has(id)) return false;
   if (!edges.length) return true;
   return edges.every((m) => m[2] !== "manual" && m[3] < t);
 }

@@ -539,6 +539,15 @@ def test_colorize_view_a_fix_is_a_match_and_recolors_at_once(server, browser, to
     page.wait_for_selector(f"body[data-loaded='{P2}']", timeout=15000)
     page.wait_for_function(f"window.__annot.clipColors && window.__annot.clipColors.pid === '{P2}'", timeout=15000)
     assert page.evaluate(f"window.__annot.clipColors.frames['0001']['{b}']") == colors[str(target)]
+    # the correction is offered here through the chain: J visits that segment of the shared frame
+    assert page.evaluate(f"window.__annot.st.view.chain.a.includes({b})")
+    visited = []
+    for _ in range(60):
+        page.keyboard.press("j")
+        visited.append(page.evaluate("document.body.dataset.selected"))
+        if visited[-1] == f"a{b}":
+            break
+    assert visited[-1] == f"a{b}", visited
     page.keyboard.press("Shift+P")
     page.wait_for_function("window.__annot.clipColors.ref === '0001'", timeout=15000)
     assert not errors

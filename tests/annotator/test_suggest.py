@@ -241,3 +241,16 @@ def test_colorize_chain_carries_a_correction_to_the_next_pair(toy_root):
     assert any(after["0002"][str(b)] == ref[str(target)] for b in ys)
     assert client.get("/api/clip/toy999/colors").status_code == 404
     assert client.get("/api/clip/toy000/colors?ref=0001").get_json()["ref"] == "0001"
+
+
+def test_a_correction_is_offered_to_the_neighbouring_pair_through_the_chain(toy_root):
+    client = create_app(toy_root).test_client()
+    assert client.get(f"/api/pair/{P2}").get_json()["chain"] == {"a": [], "b": [], "prev": "0000__0001",
+                                                                 "next": None}
+    x = Workspace(toy_root).current(P2)["state"]["matches"][0][0]  # a segment of the shared frame 0001
+    client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": {"kind": "assign", "side": "b", "seg": x,
+                                                              "targets": [2]}})
+    assert client.get(f"/api/pair/{P2}").get_json()["chain"]["a"] == [x]  # corrected before: offered here
+    y = Workspace(toy_root).current(P2)["state"]["matches"][-1][0]
+    client.post(f"/api/pair/{P2}/op", json={"base": 0, "op": {"kind": "no_match", "side": "a", "seg": y}})
+    assert client.get(f"/api/pair/{P1}").get_json()["chain"]["b"] == [y]  # and back, from the pair after

@@ -131,6 +131,9 @@ class Workspace:
         self._snaps = _LRU(8192)  # (clip, name, v) -> snapshot dict (small)
         self._images = _LRU(6)  # (clip, frame) -> (color, alpha, labels, ink)
         self._png = _LRU(16)  # (clip, frame, v) -> RGB id PNG bytes
+        # (clip, name, pair version, low) -> the queue's stats: a pair version never changes, and the
+        # stats need both segment tables, which a queue of thousands of frames must not reload each time
+        self._stats = _LRU(1 << 16)
         self._pending: list = []  # maps and tables of the operation being committed
 
     def recover(self) -> list[Path]:
@@ -313,10 +316,13 @@ class Workspace:
             st = snap["state"]
             if status and st["status"] != status:
                 continue
-            ids = {side: self.table(c, fid, int(snap["frames"][side])).ids.tolist()
-                   for side, fid in snap["frame_ids"].items()}
+            def stats(c=c, snap=snap, st=st) -> dict:
+                ids = {side: self.table(c, fid, int(snap["frames"][side])).ids.tolist()
+                       for side, fid in snap["frame_ids"].items()}
+                return pair_stats(st, ids["a"], ids["b"], low)
             out.append({"id": pid, "status": st["status"], "version": snap["version"], "comment": st["comment"],
-                        "matches": len(st["matches"]), **pair_stats(st, ids["a"], ids["b"], low),
+                        "matches": len(st["matches"]),
+                        **self._stats.get_or((c, name, snap["version"], low), stats),
                         "annotator": assigned.get(pid, {}).get("annotator"),
                         "reviewer": assigned.get(pid, {}).get("reviewer")})
         return out

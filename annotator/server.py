@@ -8,7 +8,9 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
                                                  the queue (sort: confidence | unlabelled; flag: low |
                                                  unlabelled; mine: pairs assigned to NAME)
     GET  /api/progress                           per clip: pairs, done, accepted
-    GET  /api/clip/<clip>/colors?ref=FRAME       the clip colorized from a reference frame through its pairs
+    GET  /api/clip/<clip>/colors?ref=FRAME&matcher=1
+                                                 the clip colorized from a reference frame through its pairs
+                                                 (matcher=1: through the --suggest matcher's suggestions)
     POST /api/assign                             {"pairs": [id, ...], "annotator": name|null, "reviewer": name|null}
     GET  /api/pair/<clip>/<pair>/suggest         the suggester's matches {name, versions, edges: [[a, b, c]]}
     GET  /api/pair/<clip>/<pair>                 the pair view (matches, segment tables, versions)
@@ -202,7 +204,10 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         ref = request.args.get("ref") or None
         if ref is not None:
             check_id(ref, "frame id")
-        return jsonify(ws.clip_colors(clip, ref))
+        use = request.args.get("matcher") == "1"
+        if use and cache is None:
+            raise NotFoundError("no matcher to colorize with: start the server with --suggest NAME")
+        return jsonify(ws.clip_colors(clip, ref, cache if use else None))
 
     @app.get("/api/progress")
     def progress():

@@ -328,7 +328,7 @@ class Workspace:
         return out
 
     # ---- colorize view --------------------------------------------------------------------------
-    def clip_colors(self, clip: str, ref: str | None = None) -> dict:
+    def clip_colors(self, clip: str, ref: str | None = None, cache: SuggestionCache | None = None) -> dict:
         """Colorize the clip from one colored reference frame through its pairs, as they are now.
 
         The reference's segments take their mean color (segment table; a stable colour per id when
@@ -336,6 +336,10 @@ class Workspace:
         frame before (manual first, then the highest confidence), pair after pair from ``ref`` (default:
         the clip's first frame). A segment with no colored match gets none. So a correction made on
         pair (t, t+1) recolors frame t+1 and, through the chain, every frame after it.
+
+        With ``cache`` (the ``--suggest`` matcher) a segment without a manual match takes its color
+        through the matcher's suggestions instead of the pair's automatic matches: the clip colorized
+        with a matcher, and a person's fixes (manual matches) on top.
 
         Returns:
             ``{"ref": frame, "frames": {frame: {segment id: [r, g, b]}}}`` for the frames reached.
@@ -359,9 +363,15 @@ class Workspace:
             fb = name.partition("__")[2]
             if fb in out:  # a loop in the pair list: stop rather than go round
                 break
-            st = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]
+            snap = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))
+            st = snap["state"]
+            edges = st["matches"]
+            if cache is not None:  # the matcher's edges where no person decided (manual matches kept)
+                manual = {m[1] for m in edges if m[2] == "manual"}
+                edges = [m for m in edges if m[2] == "manual"] + [
+                    [a, b, "auto", c] for a, b, c in self._suggest_edges(clip, snap, cache) if b not in manual]
             best: dict[int, tuple] = {}
-            for a, b, src, conf in st["matches"]:
+            for a, b, src, conf in edges:
                 if a not in out[cur]:
                     continue
                 key = (src == "manual", float(conf), -a)  # manual first, then confidence, then the smaller id
@@ -369,7 +379,8 @@ class Workspace:
                     best[b] = (key, a)
             out[fb] = {b: out[cur][a] for b, (_, a) in best.items()}
             cur = fb
-        return {"ref": ref, "frames": {f: {str(k): v for k, v in c.items()} for f, c in out.items()}}
+        return {"ref": ref, "matcher": cache.suggester.name if cache is not None else None,
+                "frames": {f: {str(k): v for k, v in c.items()} for f, c in out.items()}}
 
     # ---- who does what -------------------------------------------------------------------------
     def assignments(self) -> dict[str, dict]:
@@ -614,6 +625,11 @@ class Workspace:
         (highest confidence first), computed once per pair and frame versions."""
         clip, _, _, _ = self.check_pair(pid)
         snap = self.current(pid)
+        vs = snap["frames"]
+        return {"name": cache.suggester.name, "versions": {"a": int(vs["a"]), "b": int(vs["b"])},
+                "edges": self._suggest_edges(clip, snap, cache)}
+
+    def _suggest_edges(self, clip: str, snap: dict, cache: SuggestionCache) -> list[list]:
         fids, vs = snap["frame_ids"], snap["frames"]
         key = (clip, fids["a"], int(vs["a"]), fids["b"], int(vs["b"]))
 
@@ -622,8 +638,7 @@ class Workspace:
             fb = self.matcher_frame(clip, fids["b"], int(vs["b"]))
             return check_edges(cache.suggester.suggest(fa, fb), set(fa.segments.ids.tolist()),
                                set(fb.segments.ids.tolist()))
-        return {"name": cache.suggester.name, "versions": {"a": int(vs["a"]), "b": int(vs["b"])},
-                "edges": cache.get(key, compute)}
+        return cache.get(key, compute)
 
     def _ids(self, tx: Transaction, clip: str, snap: dict, side: str) -> set[int]:
         fid = snap["frame_ids"][side]

@@ -156,6 +156,7 @@ export const app = {
       if (this.st && Suggestions.keyOf(this.st.view) === sugg.key) {
         this.sugg = sugg;
         document.body.dataset.suggestions = sugg.key;
+        if (this.colorize) this.repaint(); // the colorize view chains through the suggestions
         this.paintHighlights(); this.hoverInfo();
       }
     } catch (e) {
@@ -240,10 +241,13 @@ export const app = {
    * from the reference frame chosen with Shift+P (default: the clip's first frame). */
   async loadColors() {
     const clip = this.st.view.clip, pid = this.st.view.id;
-    const ref = this.colorRef && this.colorRef.clip === clip ? `?ref=${encodeURIComponent(this.colorRef.frame)}` : "";
+    // with a suggester, the clip is colorized with that matcher (a person's manual matches on top)
+    const q = new URLSearchParams();
+    if (this.colorRef && this.colorRef.clip === clip) q.set("ref", this.colorRef.frame);
+    if (this.info.suggester) q.set("matcher", "1");
     let body;
     try {
-      body = await getJSON(`/api/clip/${clip}/colors${ref}`);
+      body = await getJSON(`/api/clip/${clip}/colors?${q}`);
     } catch (e) {
       this.message(`colorize: ${e.message}`, true);
       return;
@@ -262,7 +266,14 @@ export const app = {
     const lut = { a: new Uint32Array(this.st.segs.a.maxId + 1), b: new Uint32Array(this.st.segs.b.maxId + 1) };
     for (const id of this.st.segs.a.t.ids) lut.a[id] = fa[id] ? col(fa[id]) : HATCH;
     const best = new Map();
-    for (const [a, b, src, conf] of v.matches) {
+    let edges = v.matches;
+    if (this.clipColors.matcher) { // as the server chains with a matcher: its suggestions where no person decided
+      if (!this.sugg) return lut; // B is painted once the suggestions come
+      const manual = new Set(v.matches.filter((m) => m[2] === "manual").map((m) => m[1]));
+      edges = v.matches.filter((m) => m[2] === "manual").concat(
+        this.sugg.edges.filter((e) => !manual.has(e[1])).map(([a, b, c]) => [a, b, "auto", c]));
+    }
+    for (const [a, b, src, conf] of edges) {
       if (!fa[a]) continue;
       const k = [src === "manual" ? 1 : 0, conf, -a], cur = best.get(b);
       if (!cur || k[0] > cur[0][0] || (k[0] === cur[0][0] && (k[1] > cur[0][1] || (k[1] === cur[0][1] && k[2] > cur[0][2])))) best.set(b, [k, a]);

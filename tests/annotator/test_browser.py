@@ -502,7 +502,15 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     edges = [m for m in st["matches"] if m[0 if side == "a" else 1] == sid]
     assert edges and all(m[2] == "auto" and m[3] < 0.95 for m in edges)  # a low-confidence one, not unlabelled
 
-    # 4. the name is in the history of every operation and in the effort log per person
+    # 4. the colorize view chains through the matcher; Y's manual match colors b like its A segment
+    page.keyboard.press("p")
+    page.wait_for_selector("body[data-colors^='toy000:']", timeout=15000)
+    assert page.evaluate("window.__annot.clipColors.matcher") == "fake"
+    x, y = _inside(seg_b, b)
+    px = page.evaluate("([x, y]) => [...window.__annot.panes.b.ovlCtx.getImageData(x, y, 1, 1).data]", [x, y])
+    assert px[:3] == page.evaluate(f"window.__annot.clipColors.frames['0000']['{sugg[b][0]}']")
+
+    # 5. the name is in the history of every operation and in the effort log per person
     users = {v["user"] for v in Workspace(toy_root).history(P1) if v["version"] > 0}
     assert users == {"Ann Tester"}
     assert "Ann Tester" in load_effort(toy_root, P1)["by_user"]

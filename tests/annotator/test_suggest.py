@@ -254,3 +254,21 @@ def test_a_correction_is_offered_to_the_neighbouring_pair_through_the_chain(toy_
     y = Workspace(toy_root).current(P2)["state"]["matches"][-1][0]
     client.post(f"/api/pair/{P2}/op", json={"base": 0, "op": {"kind": "no_match", "side": "a", "seg": y}})
     assert client.get(f"/api/pair/{P1}").get_json()["chain"]["b"] == [y]  # and back, from the pair after
+
+
+def test_colorize_with_the_matcher_and_a_persons_fix_on_top(toy_root):
+    fake = NearestCentroid()
+    client = create_app(toy_root, suggester=fake).test_client()
+    body = client.get("/api/clip/toy000/colors?matcher=1").get_json()
+    assert body["matcher"] == "fake"
+    ref, f1 = body["frames"]["0000"], body["frames"]["0001"]
+    sugg = {b: a for a, b, _ in client.get(f"/api/pair/{P1}/suggest").get_json()["edges"]}
+    assert all(f1[str(b)] == ref[str(a)] for b, a in sugg.items())  # colored through the matcher
+    b, a = next(iter(sugg.items()))
+    other = next(int(k) for k, c in ref.items() if c != ref[str(a)])
+    client.post(f"/api/pair/{P1}/op", json={"base": 0, "op": {"kind": "assign", "side": "b", "seg": b,
+                                                              "targets": [other]}})
+    f1 = client.get("/api/clip/toy000/colors?matcher=1").get_json()["frames"]["0001"]
+    assert f1[str(b)] == ref[str(other)]  # the manual match wins over the matcher
+    no = create_app(toy_root).test_client().get("/api/clip/toy000/colors?matcher=1")
+    assert no.status_code == 404 and "--suggest" in no.get_json()["error"]

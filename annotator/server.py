@@ -8,7 +8,7 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
                                                  the queue (sort: confidence | unlabelled; flag: low |
                                                  unlabelled; mine: pairs assigned to NAME)
     GET  /api/progress                           per clip: pairs, done, accepted
-    GET  /api/clip/<clip>/colors?ref=FRAME&matcher=1
+    GET  /api/clip/<clip>/colors?ref=FRAME&matcher=1&until=FRAME
                                                  the clip colorized from a reference frame through its pairs
                                                  (matcher=1: through the --suggest matcher's suggestions)
     POST /api/assign                             {"pairs": [id, ...], "annotator": name|null, "reviewer": name|null}
@@ -204,10 +204,13 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
         ref = request.args.get("ref") or None
         if ref is not None:
             check_id(ref, "frame id")
+        until = request.args.get("until") or None
+        if until is not None:
+            check_id(until, "frame id")
         use = request.args.get("matcher") == "1"
         if use and cache is None:
             raise NotFoundError("no matcher to colorize with: start the server with --suggest NAME")
-        return jsonify(ws.clip_colors(clip, ref, cache if use else None))
+        return jsonify(ws.clip_colors(clip, ref, cache if use else None, until))
 
     @app.get("/api/progress")
     def progress():

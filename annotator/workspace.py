@@ -328,7 +328,8 @@ class Workspace:
         return out
 
     # ---- colorize view --------------------------------------------------------------------------
-    def clip_colors(self, clip: str, ref: str | None = None, cache: SuggestionCache | None = None) -> dict:
+    def clip_colors(self, clip: str, ref: str | None = None, cache: SuggestionCache | None = None,
+                    until: str | None = None) -> dict:
         """Colorize the clip from one colored reference frame through its pairs, as they are now.
 
         The reference's segments take their mean color (segment table; a stable colour per id when
@@ -339,7 +340,8 @@ class Workspace:
 
         With ``cache`` (the ``--suggest`` matcher) a segment without a manual match takes its color
         through the matcher's suggestions instead of the pair's automatic matches: the clip colorized
-        with a matcher, and a person's fixes (manual matches) on top.
+        with a matcher, and a person's fixes (manual matches) on top. ``until``: stop at this frame
+        (the page needs the chain only up to the pair it shows; a matcher may take seconds a pair).
 
         Returns:
             ``{"ref": frame, "frames": {frame: {segment id: [r, g, b]}}}`` for the frames reached.
@@ -379,6 +381,8 @@ class Workspace:
                     best[b] = (key, a)
             out[fb] = {b: out[cur][a] for b, (_, a) in best.items()}
             cur = fb
+            if cur == until:
+                break
         return {"ref": ref, "matcher": cache.suggester.name if cache is not None else None,
                 "frames": {f: {str(k): v for k, v in c.items()} for f, c in out.items()}}
 

@@ -245,6 +245,7 @@ export const app = {
     const q = new URLSearchParams();
     if (this.colorRef && this.colorRef.clip === clip) q.set("ref", this.colorRef.frame);
     if (this.info.suggester) q.set("matcher", "1");
+    q.set("until", this.st.view.frame_b); // the chain is needed only up to the pair shown
     let body;
     try {
       body = await getJSON(`/api/clip/${clip}/colors?${q}`);

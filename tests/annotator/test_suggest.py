@@ -241,6 +241,7 @@ def test_colorize_chain_carries_a_correction_to_the_next_pair(toy_root):
     assert any(after["0002"][str(b)] == ref[str(target)] for b in ys)
     assert client.get("/api/clip/toy999/colors").status_code == 404
     assert client.get("/api/clip/toy000/colors?ref=0001").get_json()["ref"] == "0001"
+    assert set(client.get("/api/clip/toy000/colors?until=0001").get_json()["frames"]) == {"0000", "0001"}
 
 
 def test_a_correction_is_offered_to_the_neighbouring_pair_through_the_chain(toy_root):

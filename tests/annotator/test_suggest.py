@@ -273,3 +273,16 @@ def test_colorize_with_the_matcher_and_a_persons_fix_on_top(toy_root):
     assert f1[str(b)] == ref[str(other)]  # the manual match wins over the matcher
     no = create_app(toy_root).test_client().get("/api/clip/toy000/colors?matcher=1")
     assert no.status_code == 404 and "--suggest" in no.get_json()["error"]
+
+
+def test_an_ant_checkpoint_suggests(toy_root):
+    """``--suggest ant:PATH`` with the small AnT checkpoint the repository keeps (results/standard)."""
+    pytest.importorskip("torch")
+    from pathlib import Path
+
+    ckpt = Path(__file__).resolve().parents[2] / "results/standard/runs/ant-tiny/best.safetensors"
+    if not ckpt.is_file():
+        pytest.skip("no AnT checkpoint in results/standard/runs/ant-tiny")
+    body = create_app(toy_root, suggester=load_suggester(f"ant:{ckpt}")).test_client().get(
+        f"/api/pair/{P1}/suggest").get_json()
+    assert body["name"] == "ant" and body["edges"] and all(0 < c <= 1 for _, _, c in body["edges"])

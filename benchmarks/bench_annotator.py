@@ -315,8 +315,10 @@ def scripted_session(root: Path, pid: str, suggest: str | None, accept_all: floa
         n_ops += 1
 
     best: dict[int, tuple[int, float]] = {}
+    by = None
     if suggest:
         cache = SuggestionCache(load_suggester(suggest))
+        by = cache.suggester.name  # what the page records: the provider's name, not its argument
         edges = ws.suggestions(pid, cache)["edges"]
         for a, b, c in edges:  # highest first: the first edge of a B segment is its best
             best.setdefault(b, (a, c))
@@ -324,7 +326,7 @@ def scripted_session(root: Path, pid: str, suggest: str | None, accept_all: floa
             keys += 1
             take = [e for e in edges if e[2] >= accept_all]
             if take:
-                op({"kind": "accept", "side": "b", "edges": take, "source": "auto", "by": suggest,
+                op({"kind": "accept", "side": "b", "edges": take, "source": "auto", "by": by,
                     "replace_manual": False})
     wrong_b, _ = _wrong(ws.current(pid)["state"], gt)
     for b in wrong_b:
@@ -333,7 +335,7 @@ def scripted_session(root: Path, pid: str, suggest: str | None, accept_all: floa
         if b in best and want == [best[b][0]]:
             keys += 1
             op({"kind": "accept", "side": "b", "edges": [[best[b][0], b, best[b][1]]], "source": "manual",
-                "by": suggest})
+                "by": by})
         elif not want:
             keys += 1
             op({"kind": "no_match", "side": "b", "seg": b})

@@ -67,11 +67,12 @@ def test_the_benchmarks_matchers_are_found_through_entry_points():
         load_suggester("ant")
 
 
-def test_a_baseline_suggests_on_the_pair_as_edited(toy_root):
-    # nearest-aligned needs no torch: the whole path, entry point to edges on the page
-    client = create_app(toy_root, suggester=load_suggester("nearest-aligned")).test_client()
+@pytest.mark.parametrize("name", ["nearest-aligned", "hungarian-features"])
+def test_a_baseline_suggests_on_the_pair_as_edited(toy_root, name):
+    # these baselines need no torch: the whole path, entry point to edges on the page
+    client = create_app(toy_root, suggester=load_suggester(name)).test_client()
     body = client.get(f"/api/pair/{P1}/suggest").get_json()
-    assert body["name"] == "nearest-aligned" and body["versions"] == {"a": 0, "b": 0}
+    assert body["name"] == name and body["versions"] == {"a": 0, "b": 0}
     edges = body["edges"]
     assert edges and all(0 < c <= 1 for _, _, c in edges)
     assert [c for _, _, c in edges] == sorted((c for _, _, c in edges), reverse=True)

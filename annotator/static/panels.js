@@ -54,7 +54,9 @@ export class Panels {
     if ($("#f-sort").value) params.set("sort", $("#f-sort").value);
     if ($("#f-flag").value) params.set("flag", $("#f-flag").value);
     if ($("#f-mine").checked && this.app.user) params.set("mine", this.app.user);
+    const gen = this.queueGen = (this.queueGen || 0) + 1;
     const [q0, prog] = await Promise.all([getJSON(`/api/pairs?${params}`), getJSON("/api/progress")]);
+    if (gen !== this.queueGen) return; // filters changed meanwhile: a later refresh shows them
     const q = q0.pairs.filter((p) => !clip || p.id.includes(clip));
     this.shown = q.map((p) => p.id);
     $("#progress").replaceChildren(...prog.clips.map((c) => {

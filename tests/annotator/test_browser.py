@@ -574,3 +574,19 @@ def test_the_panes_do_not_move_when_the_save_state_or_the_strip_change(server, b
     page.evaluate("document.querySelector('#strip').replaceChildren()")
     page.evaluate("window.__annot.message('a long message that would wrap: ' + 'x'.repeat(300), true)")
     assert page.evaluate(top) == before
+
+
+def test_queue_sorts_by_lowest_confidence_and_filters_with_progress(server, browser, toy_root):
+    Workspace(toy_root).apply(P2, 0, {"kind": "accept", "side": "b", "edges": [[2, 2, 0.2]], "source": "auto"})
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = _open(page, server)
+    page.keyboard.press("q")
+    first = "document.querySelector('#queue-list li a') && document.querySelector('#queue-list li a').textContent"
+    page.wait_for_function(f"({first}) === '{P1}'")  # dataset order
+    page.select_option("#f-sort", "confidence")
+    page.wait_for_function(f"({first}) === '{P2}'")  # the pair with a 0.2 match first
+    page.select_option("#f-flag", "low")
+    page.wait_for_function("document.querySelectorAll('#queue-list li').length === 1")
+    assert "min 0.20" in page.inner_text("#queue-list")
+    assert page.inner_text("#progress .n") == "0/2"  # P2 is in progress, none done
+    assert not errors

@@ -191,7 +191,7 @@ export const app = {
   jump(dir = 1) {
     const cur = this.sel.side && this.sel.ids.length ? { side: this.sel.side, id: this.sel.ids[0] } : null;
     const nx = nextToCheck(this.st, cur, this.threshold(), dir);
-    if (!nx) { this.message("nothing left to check in this pair: every segment is matched or marked"); return; }
+    if (!nx) { this.message("nothing left to check in this pair: no segment unlabelled, below the threshold or corrected next door"); return; }
     this.sel = { side: nx.side, ids: [nx.id] };
     const pane = this.panes[nx.side], c = pane.segs.centroid(nx.id), r = pane.stage.getBoundingClientRect();
     const [x, y] = c, p = { x: r.left + this.view.tx + x * this.view.s, y: r.top + this.view.ty + y * this.view.s };

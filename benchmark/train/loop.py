@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import math
 import os
 import sys
@@ -195,11 +196,32 @@ def lr_factor(step: int, cfg: TrainConfig, time_frac: float = 0.0) -> float:
     return 1.0
 
 
+def _drop_rows_after(path: Path, step: int) -> None:
+    """Keep the rows of ``metrics.csv`` up to ``step``: a run killed after its last checkpoint logged
+    steps that the resumed run trains (and logs) again, so the curve would have them twice."""
+    from dataprep.format.atomic import atomic_write_text
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    keep = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= step]
+    if len(keep) < len(rows):
+        lines = []
+        for r in keep:
+            buf = io.StringIO()
+            csv.writer(buf).writerow(r)
+            lines.append(buf.getvalue())
+        atomic_write_text(path, "".join(lines))
+
+
 class MetricsLog:
     """``metrics.csv`` (appended across resumes) and TensorBoard scalars, on rank 0."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, start_step: int = 0) -> None:
         path = run_dir / "metrics.csv"
+        if start_step > 0 and path.is_file():
+            _drop_rows_after(path, start_step)
         new = not path.is_file()
         self._f = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
         self._csv = csv.DictWriter(self._f, CSV_FIELDS, extrasaction="ignore")
@@ -313,7 +335,7 @@ class Trainer:
     def fit(self, batches: Iterator[dict], progress: bool = True) -> Path:
         """Train up to ``cfg.steps`` (or the time limit); returns the path of ``last.safetensors``."""
         cfg, main = self.cfg, self.dist.main
-        log = MetricsLog(self.run_dir) if main else None
+        log = MetricsLog(self.run_dir, self.step) if main else None
         bar = _bar(self.step, cfg.steps, progress and main)
         self.t0 = t0 = time.time()
         last_t, last_step = t0, self.step

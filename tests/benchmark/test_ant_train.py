@@ -209,3 +209,20 @@ def test_mixed_precision_training_on_gpu(toy_dataset, tmp_path):
                  "--out", str(run)]) == 0
     model, _, _ = load_model(run / "last.safetensors")
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_resumed_run_drops_the_rows_logged_after_its_checkpoint(tmp_path):
+    """Killed after step 60 with its last checkpoint at 40: the resumed run logs 60 again, once."""
+    from benchmark.train.loop import MetricsLog
+
+    log = MetricsLog(tmp_path)
+    for step in (20, 40, 60):
+        log.write({"step": step, "loss": 1.0 / step})
+    log.write({"step": 40, "val_acc": 0.5})
+    log.close()
+    log = MetricsLog(tmp_path, start_step=40)
+    log.write({"step": 60, "loss": 0.01})
+    log.close()
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        steps = [int(r["step"]) for r in csv.DictReader(f)]
+    assert steps == [20, 40, 40, 60]

@@ -210,37 +210,19 @@ def pencil_scan(root: Path, size: int = 128, frames: int = 2) -> list[int]:
 
 
 def rendered_toy(seed: int, size: int = 192):
-    """A frame as a renderer draws it (as tests/benchmark/test_ant_colorize.py): 2-px anti-aliased lines over
-    flat fills, a shadow on the largest part bounded by a red shading line painted as its region.
+    """A frame as a renderer draws it: the colorize tests' own generator
+    (``tests/benchmark/test_ant_colorize.py::rendered_toy``, one copy), at 192 px.
 
     Returns ``(line RGB, color RGB, character fill pixels)``.
     """
-    from benchmark.models.ant.colorize import segment_lines
-    from dataprep.segment.labelops import boundary_lines, fill_from_neighbours
-    from dataprep.synthetic import ToyConfig, make_toy_clip
-    from dataprep.synthetic.line_art import distinct_palette, render_gray
+    import importlib.util
 
-    toy = make_toy_clip(ToyConfig(size=size, frames=1, seed=seed))[0][0]
-    ids = fill_from_neighbours(np.maximum(toy.labels, 0), toy.labels == 0)
-    ids[toy.labels < 0] = -1
-    ink = boundary_lines(ids, 2)
-    gray = render_gray(ink, antialias=True, seed=seed)
-    pal = distinct_palette(int(ids.max()) + 2, seed)
-    fill = np.full(ids.shape + (3,), 255, np.uint8)
-    for p in range(1, int(ids.max()) + 1):
-        fill[ids == p] = pal[p]
-    big = np.bincount(ids[ids > 0]).argmax()
-    r = int(np.median(np.nonzero((ids == big) & ~ink)[0]))
-    chord = np.zeros(ids.shape, bool)
-    chord[r] = (ids[r] == big) & ~ink[r]
-    fill[(ids == big) & (np.arange(size)[:, None] > r)] = pal[-1]
-    line = np.repeat(gray[..., None], 3, axis=2)
-    line[chord] = (255, 0, 0)
-    seg = segment_lines(line)
-    for s in np.unique(seg[chord]):
-        fill[chord & (seg == s)] = fill[(seg == s) & ~chord][0]
-    color = np.round(fill * (np.where(chord, 255, gray)[..., None] / 255.0)).astype(np.uint8)
-    return line, color, (ids > 0) & ((gray >= 128) | chord)
+    path = Path(__file__).resolve().parents[1] / "tests" / "benchmark" / "test_ant_colorize.py"
+    spec = importlib.util.spec_from_file_location("test_ant_colorize", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    line, color, fills, _chord = mod.rendered_toy(seed, size)
+    return line, color, fills
 
 
 def same_content(a: Path, b: Path) -> bool:

@@ -343,7 +343,8 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("lines", nargs="+", help="line images (PNG, dark lines on white/transparent), in order")
     p.add_argument("--reference", required=True, help="colored reference frame (flat colors, dark lines)")
     p.add_argument("--reference-line", help="line image of the reference (default: recovered from its colors: "
-                                            "lines divided by the fills, borders between fills as shading lines)")
+                                            "lines divided by the fills, borders between fills as shading lines; "
+                                            "a warning names the reference where tiny regions' fills are guesses)")
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")

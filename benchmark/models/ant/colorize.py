@@ -12,7 +12,10 @@ The reference's segments must be found the way the targets' are, or its colors l
 regions. With its line image (``--reference-line``) they are; without it, the line image is
 recovered from the colored frame (:func:`reference_line`: the dark lines divided by the fill under
 them, and every boundary between two fills that no line covers drawn as a shading line) and
-segmented by the same segmenter.
+segmented by the same segmenter. A region so thin that all its pixels are darkened by its lines'
+anti-aliasing takes the frame's fill of which they are shades (:func:`thin_region_fills`); a
+tiny region whose color occurs nowhere else undarkened (an eye) keeps an estimate, and the
+reference is named in a warning: only its line image tells how dark the lines made it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ from dataprep.format import Frame, compute_segment_table
 SHADING_RGB = (255, 0, 0)
 #: A fill whose brightest channel is below this hides its lines: its pixels are not divided by it.
 _DARK_FILL = 48
+#: Channels of a flat pixel's four neighbours are within this of its own (flat fills, slight noise).
+_FLAT_TOL = 2
+#: A pixel lies on a fill's ray when ``t * fill`` is within this of it on every channel, for the best ``t``.
+_RAY_TOL = 2.0
+#: Pixels whose brightest channel is below this are near black, on every fill's ray: they do not vote.
+_RAY_MIN_VALUE = 64
+#: A fill explains a region when this share of its voting pixels lie on its ray.
+_RAY_SHARE = 0.9
 
 
 @dataclass
@@ -116,31 +127,36 @@ def reference_line(color: np.ndarray, alpha: np.ndarray | None = None) -> np.nda
     return recover_reference(color, alpha)[0]
 
 
-def recover_reference(color: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def recover_reference(color: np.ndarray,
+                      alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The line image of a colored frame, recovered so that it segments like the original line art.
 
     A colored frame is fills with the line art multiplied on top. The frame is segmented by
     color (``dataprep.segment.segment_colored``: flat regions, and its drawn dark strokes as the
     line class); each pixel's gray is what the line left of the fill under it (the nearest
     region's), in that fill's brightest channel: ``255 * C / fill``, so anti-aliased rims come
-    back as drawn. Where two regions meet with nothing darker than half the fill between them (a
-    shadow, a highlight), the border is drawn as a 1-px red shading line, which the segmenters
-    treat as PBC's: it bounds a region, then folds into it.
+    back as drawn. A region too thin to show its fill anywhere (every pixel in a line's
+    anti-aliased rim) takes the frame's fill of which its pixels are darker shades
+    (:func:`thin_region_fills`). Where two regions meet with nothing darker than half the fill
+    between them (a shadow, a highlight), the border is drawn as a 1-px red shading line, which the
+    segmenters treat as PBC's: it bounds a region, then folds into it.
 
     Args:
         color: ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8 colored frame (flat fills, dark lines).
         alpha: its alpha when ``color`` is RGB; transparent pixels are paper.
 
     Returns:
-        ``(line, fill)``: ``(H, W, 3) uint8`` RGB line image (gray lines on white, red shading
-        lines) and ``(H, W, 3) uint8`` the flat fill under every pixel, lines removed.
+        ``(line, fill, guessed)``: ``(H, W, 3) uint8`` RGB line image (gray lines on white, red
+        shading lines), ``(H, W, 3) uint8`` the flat fill under every pixel, lines removed, and
+        ``(H, W) bool`` the pixels of regions whose fill is only estimated (seen nowhere without a
+        line darkening it, and no other fill's shade: the line image alone can tell it).
     """
     from dataprep.segment import fill_from_neighbours, segment_colored
 
     rgb = over_white(color, alpha)
     regions = segment_colored(rgb)  # 0 = drawn strokes, 1..N flat regions
     if regions.max() == 0:
-        return np.full(rgb.shape, 255, np.uint8), rgb
+        return np.full(rgb.shape, 255, np.uint8), rgb, np.zeros(rgb.shape[:2], bool)
     ids = np.arange(1, int(regions.max()) + 1)
     # A line only darkens: a region's fill is among its brighter pixels (in a thin region the
     # anti-aliased rims outnumber them, so a plain majority would pick a rim shade). The 90th
@@ -153,6 +169,7 @@ def recover_reference(color: np.ndarray, alpha: np.ndarray | None = None) -> tup
     top = bright.ravel()[order][pick]
     lut = np.full((len(ids) + 1, 3), 255, np.uint8)
     lut[ids] = segment_colors(np.where(bright >= top[regions] - 8, regions, 0), rgb, ids)
+    lut, guessed = thin_region_fills(rgb, regions, lut)
     full = fill_from_neighbours(regions, regions == 0)
     fill = lut[full]
     # divide by the brightest channel of the fill: the one where a line's darkening shows best
@@ -169,7 +186,104 @@ def recover_reference(color: np.ndarray, alpha: np.ndarray | None = None) -> tup
     touch[:, :-1] |= (full[:, :-1] != full[:, 1:]) & light[:, :-1] & light[:, 1:]
     touch[:-1, :] |= (full[:-1, :] != full[1:, :]) & light[:-1, :] & light[1:, :]
     out[touch] = SHADING_RGB
-    return out, fill
+    return out, fill, guessed[regions]
+
+
+def flat_pixels(rgb: np.ndarray, regions: np.ndarray, tol: int = _FLAT_TOL) -> np.ndarray:
+    """``(H, W) bool``: pixels showing their region's fill undarkened by any line.
+
+    A pixel is flat when its four neighbours lie in its region and have its color (within ``tol``
+    per channel). A line's anti-aliased rim is darkened differently one pixel further from the
+    line, so rim pixels are never flat; a region at most 2 px wide has no flat pixel at all.
+
+    Args:
+        rgb: ``(H, W, 3) uint8``.
+        regions: ``(H, W) int`` region ids, 0 = line pixels.
+    """
+    c = rgb.astype(np.int16)
+    out = np.zeros(regions.shape, bool)
+    mid, cm = regions[1:-1, 1:-1], c[1:-1, 1:-1]
+    ok = mid > 0
+    for sl in ((slice(None, -2), slice(1, -1)), (slice(2, None), slice(1, -1)),
+               (slice(1, -1), slice(None, -2)), (slice(1, -1), slice(2, None))):
+        ok &= (regions[sl] == mid) & (np.abs(c[sl] - cm).max(axis=2) <= tol)
+    out[1:-1, 1:-1] = ok
+    return out
+
+
+def thin_region_fills(rgb: np.ndarray, regions: np.ndarray, lut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The fills of regions that show no pixel of their fill, taken from the frame's other fills.
+
+    In a region a few pixels wide (a face between strands of hair, an eye) every pixel lies in the
+    anti-aliased rim of a line, so every color there is the fill darkened, ``C = F * g / 255``
+    with an unknown line gray ``g``: its brightest pixels are a rim shade, not the fill. Its pixels
+    all lie on one ray through black, the ray of ``F``. The fill is taken from the regions whose
+    fill is seen (a :func:`flat_pixels` pixel of the estimated color): the one whose ray holds the
+    region's pixels and that is at least as bright as they are. Among several such fills (grays; a
+    color and its darker shade) the one seen nearest to the region's pixels wins. A region no seen
+    fill explains keeps its estimate: its fill occurs nowhere undarkened, and only the line image
+    can tell how dark its lines are.
+
+    Args:
+        rgb: ``(H, W, 3) uint8`` colored frame over white.
+        regions: ``(H, W) int`` region ids 1..N, 0 = line pixels.
+        lut: ``(N + 1, 3) uint8`` estimated fill per region id (row 0 unused).
+
+    Returns:
+        ``(lut, guessed)``: ``(N + 1, 3) uint8`` the fills, an explained region's the seen fill
+        on whose ray it lies; ``(N + 1,) bool`` the regions whose fill stayed an estimate (but
+        near-black ones, where any fill looks alike).
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    n = len(lut) - 1
+    # A fill is seen where a flat pixel has the estimated color. Only flat is not enough: JPEG
+    # smooths a thin region's rim shades into flat patches of a darker color than its fill.
+    flat = flat_pixels(rgb, regions)
+    flat &= np.abs(rgb.astype(np.int16) - lut[regions]).max(axis=2) <= _FLAT_TOL
+    seen = np.bincount(regions[flat], minlength=n + 1) > 0
+    seen[0] = False
+    unseen = ~seen
+    unseen[0] = False
+    out = lut.copy()
+    cand, seen_fill = np.unique(out[seen], axis=0, return_inverse=True)  # (K, 3) fills seen; seen region -> row
+    # A dark fill hides its lines: no rim shade to recognise on its ray (and every ray nears black).
+    usable = cand.max(axis=1) >= _DARK_FILL
+    # Only pixels bright enough to show their hue vote: near black, every ray is close to them.
+    pix = unseen[regions] & (rgb.max(axis=2) >= _RAY_MIN_VALUE)
+    # A region with no such pixel is near black whatever its fill: not worth a guess's warning.
+    unseen &= np.bincount(regions[pix], minlength=n + 1) > 0
+    if not usable.any() or not pix.any():
+        return out, unseen
+    reg = regions[pix]
+    p = rgb[pix].astype(np.float32)  # (M, 3)
+    f = cand.astype(np.float32)  # (K, 3)
+    norm = np.maximum((f * f).sum(axis=1), 1.0)
+    brighter = 1.0 + _RAY_TOL / np.maximum(f.max(axis=1), 1.0)  # the fill is never darker than its pixels
+    hits = np.zeros((n + 1, len(cand)), np.int64)
+    for a in range(0, len(p), 4096):  # (4096, K, 3) floats at a time
+        pc = p[a:a + 4096]
+        t = (pc @ f.T) / norm  # (m, K): the darkening that best maps each fill onto the pixel
+        resid = np.abs(pc[:, None, :] - t[..., None] * f[None]).max(axis=2)
+        ok = (resid <= _RAY_TOL) & (t <= brighter) & usable
+        np.add.at(hits, reg[a:a + 4096], ok.astype(np.int64))
+    fits = (hits >= _RAY_SHARE * np.bincount(reg, minlength=n + 1)[:, None]) & unseen[:, None]
+    todo = np.flatnonzero(fits.any(axis=1))
+    if not len(todo):
+        return out, unseen
+    # Several fitting fills: count, over the region's pixels, whose fill is seen nearest to each.
+    row_of = np.full(n + 1, -1, np.int64)
+    row_of[seen] = seen_fill.reshape(-1)
+    iy, ix = distance_transform_edt(~flat, return_distances=False, return_indices=True)
+    m = np.isin(regions, todo)
+    near = row_of[regions[iy[m], ix[m]]]  # (P,) the seen fill nearest to each pixel of the regions
+    votes = np.zeros((n + 1, len(cand)), np.int64)
+    np.add.at(votes, (regions[m], near), 1)
+    for r in todo:
+        ks = np.flatnonzero(fits[r])
+        out[r] = cand[ks[np.argmax(votes[r, ks])]]  # ties: the first fill, as np.argmax picks
+        unseen[r] = False
+    return out, unseen
 
 
 def segment_colors(seg: np.ndarray, color: np.ndarray, ids: np.ndarray, line: np.ndarray | None = None) -> np.ndarray:
@@ -239,7 +353,7 @@ def flat_fill(seg: np.ndarray, ids: np.ndarray, colors: np.ndarray, line: np.nda
 
 def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray], ref_line: np.ndarray | None = None,
                       cfg: ColorizeConfig | None = None, ref_alpha: np.ndarray | None = None,
-                      names: list | None = None) -> list[np.ndarray]:
+                      names: list | None = None, ref_name: str | None = None) -> list[np.ndarray]:
     """Propagate the reference's colors through ``lines`` recursively.
 
     Args:
@@ -251,6 +365,8 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
         cfg: segmenter and threshold.
         ref_alpha: alpha of an RGB ``ref_color`` (transparent = paper).
         names: the line images' files: a line image with no segment or one gets a warning naming it.
+        ref_name: the reference's file: without ``ref_line``, a warning naming it when some of its
+            regions' fills could only be estimated (see :func:`recover_reference`).
 
     Returns:
         One ``(H, W, 3) uint8`` RGB flat-filled image per line image.
@@ -266,7 +382,10 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
     ref_rgb_img = over_white(ref_color, ref_alpha)
     fill = None
     if ref_line is None:
-        ref_line, fill = recover_reference(ref_color, ref_alpha)
+        ref_line, fill, guessed = recover_reference(ref_color, ref_alpha)
+        if ref_name is not None and guessed.any():
+            warn(f"{int(guessed.sum())} px of small regions show their fill only darkened by lines: their colors "
+                 "are estimated (pass --reference-line for exact ones)", ref_name)
     prev = line_frame(ref_line, "reference", cfg)
     if prev.seg.shape != ref_rgb_img.shape[:2]:
         raise LinecorrError(f"reference line image is {prev.seg.shape[1]}x{prev.seg.shape[0]}, the colored "
@@ -337,7 +456,7 @@ def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike],
     imgs = [read_image_8bit(p) for p in lines]
     try:
         colored = colorize_sequence(matcher, ref, progress(imgs) if progress else imgs, ref_line, cfg,
-                                    names=[str(p) for p in lines])
+                                    names=[str(p) for p in lines], ref_name=str(reference))
     except LinecorrError as e:
         if e.path is None:
             raise LinecorrError(str(e), reference_line_path or reference) from None

@@ -1,4 +1,5 @@
-"""``linecorr annotate``: the correction web app; ``linecorr export eval`` / ``export effort``: its results.
+"""``linecorr annotate``: the correction web app; ``linecorr assign``: who does which pairs;
+``linecorr export eval`` / ``export effort``: its results.
 
 The two export formats extend dataprep's ``export`` command (entry points ``export.eval`` and
 ``export.effort`` in pyproject.toml): what they export is the annotator's work, so the annotator
@@ -49,6 +50,61 @@ def run(args) -> int:
               allow_hosts=args.allow_host, suggest=args.suggest, annotator=args.annotator)
     except OSError as e:
         raise LinecorrError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
+    return 0
+
+
+ASSIGN_EXAMPLE = "linecorr assign data/render --split test --annotator alice --reviewer bob"
+
+
+def register_assign(sub, name: str) -> None:
+    """``linecorr assign``: hand pairs to annotators and reviewers; ``--list``: where each person stands."""
+    p = add_command(sub, name, "assign pairs to an annotator and a reviewer for `linecorr annotate`, or list "
+                    "per person the pairs assigned, done, accepted and their effort",
+                    f"{ASSIGN_EXAMPLE}\n"
+                    "  then `linecorr assign data/render --list` prints each person's pairs (assigned, done,\n"
+                    "  accepted, rejected, waiting for review) and effort (seconds, interactions)", run_assign)
+    p.add_argument("dataset", metavar="DATASET", help="linecorr dataset folder (assignments are kept in "
+                   "DATASET/annotations/assignments.json)")
+    sel = p.add_argument_group("which pairs (given together, a pair must match each)")
+    sel.add_argument("--clip", nargs="+", action="extend", metavar="NAME", help="every pair of these clips")
+    sel.add_argument("--pairs", nargs="+", action="extend", metavar="ID",
+                     help="these pairs (CLIP/FRAME_A__FRAME_B)")
+    sel.add_argument("--split", help="every pair of this split's clips")
+    sel.add_argument("--all", action="store_true", help="every pair of the dataset")
+    who = p.add_argument_group("to whom (without any of these: --list)")
+    who.add_argument("--annotator", metavar="NAME", help="the person who corrects the pairs")
+    who.add_argument("--reviewer", metavar="NAME",
+                     help="the person who reviews them: then only this name may accept or reject them in the page")
+    who.add_argument("--clear", nargs="?", const="both", choices=["annotator", "reviewer", "both"],
+                     help="unassign the pairs' annotator, reviewer or both (default both)")
+    p.add_argument("--list", action="store_true", help="print per person the pairs assigned and their progress "
+                   "and effort (over the pairs selected; default every pair)")
+
+
+def run_assign(args) -> int:
+    from annotator.assign import select_pairs, summary
+    from annotator.workspace import Workspace
+    from dataprep.errors import LinecorrError
+
+    changes: dict = {}
+    for role in ("annotator", "reviewer"):
+        if getattr(args, role) is not None:
+            changes[role] = getattr(args, role)
+    for role in ("annotator", "reviewer") if args.clear == "both" else (args.clear,) if args.clear else ():
+        if role in changes:
+            raise LinecorrError(f"--clear {args.clear} and --{role} contradict each other: give one")
+        changes[role] = None
+    chosen = args.clip or args.pairs or args.split is not None or args.all
+    if changes and not chosen:
+        raise LinecorrError("name the pairs to assign: --clip NAME, --pairs ID, --split S or --all")
+    ws = Workspace(args.dataset)
+    pids = select_pairs(ws, args.clip, args.pairs, args.split)
+    if changes:
+        ws.assign_pairs(pids, **changes)
+        what = ", ".join(f"{k} {v}" if v else f"{k} cleared" for k, v in changes.items())
+        print(f"{len(pids)} pair(s): {what} ({ws.ann / 'assignments.json'})")
+    if args.list or not changes:
+        print(summary(ws, pids))
     return 0
 
 

@@ -118,6 +118,5 @@ def export_effort(dataset: str | os.PathLike, out: str | os.PathLike, by_annotat
     if by_annotator:
         atomic_write_text(out, effort_csv(effort_by_user(ws.root, ws.pair_ids), BY_USER_COLS))
         return out
-    statuses = {q["id"]: q["status"] for q in ws.queue()}
-    atomic_write_text(out, effort_csv(effort_rows(ws.root, ws.pair_ids, statuses)))
+    atomic_write_text(out, effort_csv(effort_rows(ws.root, ws.pair_ids, ws.statuses())))
     return out

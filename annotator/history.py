@@ -189,6 +189,10 @@ class Transaction:
         self._pairs[name] = snap
         return v
 
+    def pending_pair(self, name: str) -> dict | None:
+        """The snapshot this transaction will write for pair ``name`` (None: it leaves the pair alone)."""
+        return self._pairs.get(name)
+
     def commit(self) -> dict:
         """Write the snapshots, the op record and the head (last, atomically). Returns the op record."""
         seq = self.seq

@@ -25,6 +25,8 @@ Routes (``<clip>/<pair>`` is a pair id, ``<pair>`` = ``<frame_a>__<frame_b>``)::
 
 Every write may carry ``"user"``, the annotator's name (else the ``--annotator`` the server was
 started with): it is recorded in the operation (history, review) and in the effort log per person.
+On a pair with an assigned reviewer, only that name may accept or reject it (or withdraw an
+acceptance): anyone else gets 403 ``{"error": ..., "reviewer": name}`` and nothing is written.
 
 Writes carry ``client_op``, the page's id of the write: one already committed is answered again,
 not applied twice (see annotator/workspace.py), so a page may send a write again whenever it did
@@ -58,7 +60,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from annotator.effort import BY_USER_COLS, add_effort, effort_by_user, effort_csv, effort_rows, parse_report
 from annotator.suggest import LOW_CONFIDENCE, Suggester, SuggestionCache
-from annotator.workspace import ConflictError, NotFoundError, Workspace, check_client_op, check_user
+from annotator.workspace import ConflictError, NotFoundError, ReviewerError, Workspace, check_client_op, check_user
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format.schema import PAIR_STATUSES, check_id
 
@@ -152,6 +154,11 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
     @app.errorhandler(NotFoundError)
     def _missing(e):
         return _error(404, str(e))
+
+    @app.errorhandler(ReviewerError)
+    def _not_the_reviewer(e):
+        # 403 with the reviewer named: the page shows it and goes on (a bare 403 stops its queue: no token)
+        return _error(403, str(e), reviewer=e.reviewer)
 
     @app.errorhandler(LinecorrError)
     def _bad(e):  # OpError, RequestError, FormatError (bad ids)
@@ -293,8 +300,7 @@ def create_app(dataset: str | Path, split: str | None = None, allowed_hosts: Ite
 
     @app.get("/api/effort.csv")
     def effort_export():
-        statuses = {q["id"]: q["status"] for q in ws.queue()}
-        return Response(effort_csv(effort_rows(ws.root, ws.pair_ids, statuses)), mimetype="text/csv",
+        return Response(effort_csv(effort_rows(ws.root, ws.pair_ids, ws.statuses())), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=effort.csv"})
 
     @app.get("/api/effort_by_user.csv")
@@ -314,9 +320,9 @@ def scrub_paths(message: str, roots: Iterable[str] = ()) -> str:
     return _ABS_PATH.sub(lambda m: m.group(1), text)
 
 
-def _error(code: int, message: str):
+def _error(code: int, message: str, **extra):
     roots = current_app.extensions.get("linecorr_roots", ()) if current_app else ()
-    resp = jsonify({"error": scrub_paths(message, roots)})
+    resp = jsonify({"error": scrub_paths(message, roots), **extra})
     resp.status_code = code
     return resp
 

@@ -54,6 +54,19 @@ class NotFoundError(LinecorrError):
     """No such pair, frame or version (HTTP 404)."""
 
 
+class ReviewerError(LinecorrError):
+    """A write that gives or withdraws a review verdict on a pair another person is assigned to review
+    (HTTP 403; the answer names the reviewer, so the page shows it instead of stopping its queue)."""
+
+    def __init__(self, message: str, reviewer: str) -> None:
+        super().__init__(message)
+        self.reviewer = reviewer
+
+
+#: The review's verdicts: on a pair with an assigned reviewer only that reviewer sets them.
+VERDICTS = ("accepted", "rejected")
+
+
 CLIENT_OP = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
@@ -248,8 +261,9 @@ class Workspace:
         undo_kind = self._op_kind(clip, snap["undo"][-1]) if snap["undo"] else None
         redo_kind = self._op_kind(clip, snap["redo"][-1]) if snap["redo"] else None
         i = self.pair_ids.index(pid)
-        return {"id": pid, "clip": clip, "frame_a": fa, "frame_b": fb, "version": snap["version"],
-                **snap["state"], "frames": frames, "can_undo": bool(snap["undo"]), "can_redo": bool(snap["redo"]),
+        return {"id": pid, "clip": clip, "frame_a": fa, "frame_b": fb, "clip_frames": list(info.frames),
+                "version": snap["version"], **snap["state"], "frames": frames, "can_undo": bool(snap["undo"]),
+                "can_redo": bool(snap["redo"]),
                 "chain": self.chain_hints(clip, fa, fb),
                 "undo_kind": undo_kind, "redo_kind": redo_kind,
                 "prev": self.pair_ids[i - 1] if i > 0 else None,
@@ -265,18 +279,38 @@ class Workspace:
         pair after, "prev": name, "next": name}``; the page's J visits them.
         """
         out: dict = {"a": [], "b": [], "prev": None, "next": None}
+        prev, nxt = self.neighbour_pairs(clip)
         head = None
+        # the pair before: fa is its frame B (column 1 of a match); the pair after: fb is its frame A
+        for side, k, key, name in (("a", 1, "prev", prev.get(fa)), ("b", 0, "next", nxt.get(fb))):
+            if name is None:
+                continue
+            head = head or self.store(clip).head()
+            st = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]
+            there = "unmatched_" + ("b" if key == "prev" else "a")
+            marks = set(st[there]) - set(self.snapshot(clip, name, 0)["state"][there])
+            out[side] = sorted({int(m[k]) for m in st["matches"] if m[2] == "manual"} | marks)
+            out[key] = name
+        return out
+
+    def neighbour_pairs(self, clip: str) -> tuple[dict[str, str], dict[str, str]]:
+        """``(prev, next)``: for each frame, the pair that ends at it coming from the nearest earlier
+        frame, and the pair that starts at it going to the nearest later frame (pair names).
+
+        A dataset with several gaps (the standard benchmark pairs frames 1, 3 and 7 apart) has many
+        pairs from one frame; the chain (colorize, corrections offered to the next pair) goes frame by
+        frame, through the shortest.
+        """
+        pos = {f: i for i, f in enumerate(self.clip(clip).frames)}
+        prev: dict[str, str] = {}
+        nxt: dict[str, str] = {}
         for name in self._clip_pairs.get(clip, []):
             x, _, y = name.partition("__")
-            if y == fa or x == fb:
-                head = head or self.store(clip).head()
-                st = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]
-                side, k, key = ("a", 1, "prev") if y == fa else ("b", 0, "next")
-                orig = set(self.snapshot(clip, name, 0)["state"]["unmatched_" + ("b" if y == fa else "a")])
-                marks = set(st["unmatched_" + ("b" if y == fa else "a")]) - orig
-                out[side] = sorted({int(m[k]) for m in st["matches"] if m[2] == "manual"} | marks)
-                out[key] = name
-        return out
+            if x not in nxt or pos[y] < pos[nxt[x].partition("__")[2]]:
+                nxt[x] = name
+            if y not in prev or pos[x] > pos[prev[y].partition("__")[0]]:
+                prev[y] = name
+        return prev, nxt
 
     def _op_kind(self, clip: str, seq: int) -> str:
         rec = self.store(clip).read_op(seq)
@@ -348,8 +382,9 @@ class Workspace:
         """
         if clip not in self._clip_pairs:
             raise NotFoundError(f"no clip {clip!r} in this dataset")
-        names = sorted(self._clip_pairs[clip])
-        ref = ref or names[0].partition("__")[0]
+        names = self._clip_pairs[clip]
+        _, nxt = self.neighbour_pairs(clip)
+        ref = ref or next(f for f in self.clip(clip).frames if f in nxt)
         self.check_frame(clip, ref)
         head = self.store(clip).head()
         t = self.table(clip, ref, int(head["frames"].get(ref, 0)))
@@ -358,7 +393,6 @@ class Workspace:
         else:  # no color image: a stable colour per segment, so the chain is still visible
             colors = {int(i): [(i * 97) % 256, (i * 57) % 256, (i * 151) % 256] for i in t.ids.tolist()}
         out = {ref: colors}
-        nxt = {n.partition("__")[0]: n for n in names}
         cur = ref
         while cur in nxt and len(out) <= len(names):
             name = nxt[cur]
@@ -417,6 +451,42 @@ class Workspace:
                     cur.pop(pid, None)
             atomic_write_json(self.ann / "assignments.json", {"pairs": cur})
         return cur
+
+    def check_reviewer(self, pid: str, before: dict, after: dict, user: str | None) -> None:
+        """Refuse a review the pair's assigned reviewer did not make (``before``/``after``: pair states).
+
+        With a reviewer assigned (:meth:`assign_pairs`), a write by anyone else (or by no name) may not
+        set the pair ``accepted`` or ``rejected`` or change the comment of that verdict, nor move the
+        pair away from ``accepted`` (an undo of the verdict, "done" again). Moving a rejected pair on
+        (the annotator fixes it and marks it done) stays open to all, as does every match or segment
+        edit. Without a reviewer nothing is checked: a single user with no assignments works as
+        before. Names are what the page says (``--annotator`` or its name box): this keeps a team's
+        roles apart, it is not a login.
+
+        Raises:
+            ReviewerError: the change is the reviewer's and ``user`` is not the reviewer.
+        """
+        old, new = before["status"], after["status"]
+        if (old, before["comment"]) == (new, after["comment"]) or (new not in VERDICTS and old != "accepted"):
+            return
+        reviewer = self.assignments().get(pid, {}).get("reviewer")
+        if reviewer is None or user == reviewer:
+            return
+        what = f"set it {new}" if new in VERDICTS else f"change its status from {old}"
+        who = f"you are {user!r}" if user else ("this edit carries no name: set yours in the page (or start "
+                                                "the server with --annotator NAME)")
+        raise ReviewerError(f"pair {pid} is reviewed by {reviewer!r}: only they may {what} ({who})", reviewer)
+
+    def statuses(self, pids: list[str] | None = None) -> dict[str, str]:
+        """``{pair id: status}`` as the pairs are now (default: every pair of the workspace); reads no
+        segment table, so it is cheap on a whole dataset (the queue also computes per-pair counts)."""
+        out = {}
+        heads: dict[str, dict] = {}
+        for pid in self.pair_ids if pids is None else pids:
+            clip, _, _, name = self.check_pair(pid)
+            head = heads.setdefault(clip, self.store(clip).head())
+            out[pid] = self.snapshot(clip, name, int(head["pairs"].get(name, 0)))["state"]["status"]
+        return out
 
     def progress(self) -> list[dict]:
         """Per clip: pairs, and how many are done or accepted (the queue's progress bars)."""
@@ -510,6 +580,11 @@ class Workspace:
             tx.client_op = client_op
             tx.user = user
             body(tx, snap, clip, name)
+            # Checked on the status the operation leaves (a status op, or an undo, redo or restore of
+            # one), before the commit: a refused write has written nothing.
+            after = tx.pending_pair(name)
+            if after is not None:
+                self.check_reviewer(pid, snap["state"], after["state"], user)
             tx.commit()
             for key, seg, table in self._pending:
                 self._segs.get_or(key, lambda s=seg: s)
@@ -775,4 +850,5 @@ OP_ARGS = {"assign": ("side", "seg", "targets", "replace"), "unassign": ("side",
            "brush": ("side", "points", "width"), "erase": ("side", "points", "width")}
 
 
-__all__ = ["ConflictError", "FormatError", "NotFoundError", "Workspace", "check_client_op", "ids_png"]
+__all__ = ["VERDICTS", "ConflictError", "FormatError", "NotFoundError", "ReviewerError", "Workspace", "check_client_op",
+           "ids_png"]

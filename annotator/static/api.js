@@ -9,7 +9,9 @@
 //  * 400/413 (the edit is invalid, e.g. a stroke that cuts nothing): nothing was written; the page
 //    says so;
 //  * 403/404 (the server does not take this page's writes: a new token, another dataset): the queue
-//    stops and keeps its writes (in the outbox, outbox.js) until a page that can send them opens.
+//    stops and keeps its writes (in the outbox, outbox.js) until a page that can send them opens;
+//  * 403 naming a reviewer (accepting or rejecting a pair someone else is assigned to review): only
+//    that write is refused, said like a 400; the queue goes on.
 // Until the server has answered a write it stays in the outbox (IndexedDB).
 
 import { newId, nextOrder } from "./outbox.js";
@@ -139,6 +141,8 @@ export class WriteQueue {
         this.version = view.version;
         if (refuse) this.refuse(item, msg, r.status);
         else { item.rebases = (item.rebases || 0) + 1; item.rebased = true; }
+      } else if (r.status === 403 && body.reviewer !== undefined) {
+        this.refuse(item, msg, r.status); // the reviewer's verdict: this write only, nothing was written
       } else if (r.status === 403 || r.status === 404) {
         this.stall(msg);
       } else if (r.status >= 500) {

@@ -106,29 +106,33 @@ export class Panels {
     this.refreshQueue();
   }
 
-  /** The frame strip of the clip shown: each frame's thumbnail, and between two frames their pair
-   * (coloured by status, the one shown outlined); clicking opens it. */
+  /** The frame strip of the clip shown: its frames in clip order, each once, and between two
+   * neighbours their pair (coloured by status, the one shown outlined); clicking opens it. A pair
+   * across a gap (0000__0003) has no place between neighbours: it is in the queue, and when shown
+   * the strip outlines its two frames. */
   async refreshStrip() {
     const v = this.app.st && this.app.st.view;
     if (!v) return;
     const clip = v.clip, pid = v.id;
     const pairs = (await getJSON(`/api/pairs?clip=${encodeURIComponent(clip)}`)).pairs;
     if (!this.app.st || this.app.st.view.id !== pid) return; // another pair opened meanwhile
+    const byName = new Map(pairs.map((p) => [p.id.split("/")[1], p]));
+    const paired = new Set([...byName.keys()].flatMap((n) => n.split("__")));
+    const frames = v.clip_frames.filter((f) => paired.has(f));
     const strip = $("#strip"), items = [];
-    let last = null;
-    for (const p of pairs) {
-      const [fa, fb] = p.id.split("/")[1].split("__");
-      for (const f of last === fa ? [] : [fa]) items.push(thumb(clip, f, v));
+    frames.forEach((f, i) => {
+      items.push(thumb(clip, f, v));
+      const p = byName.get(`${f}__${frames[i + 1]}`);
+      if (!p) return;
       const bar = document.createElement("a");
       bar.href = `#pair=${p.id}`; bar.className = `link badge ${p.status}${p.id === pid ? " current" : ""}`;
       bar.title = `${p.id}: ${p.status.replace("_", " ")}, ${p.unlabelled} unlabelled` +
         (p.min_conf === null ? "" : `, lowest confidence ${p.min_conf.toFixed(2)}`);
       bar.textContent = p.unlabelled ? String(p.unlabelled) : "✓";
-      items.push(bar, thumb(clip, fb, v));
-      last = fb;
-    }
+      items.push(bar);
+    });
     strip.replaceChildren(...items);
-    const cur = strip.querySelector(".current");
+    const cur = strip.querySelector(".current") || strip.querySelector(".shown");
     if (cur) cur.scrollIntoView({ block: "nearest", inline: "center" });
   }
 

@@ -27,7 +27,8 @@ COMMAND_GROUP = "linecorr.commands"
 #: Order of the subcommands in ``--help`` (the pipeline's order); names only, not where they live.
 #: Registered commands missing here follow in alphabetical order.
 HELP_ORDER = ("demo", "render", "segment", "label", "validate", "viz", "viz.regions", "import", "export",
-              "export.eval", "export.effort", "publish", "annotate", "train", "score", "leaderboard", "colorize")
+              "export.eval", "export.effort", "publish", "annotate", "assign", "train", "score", "leaderboard",
+              "colorize")
 
 EPILOG = """examples:
   linecorr demo --out demo_out                  # the whole pipeline on built-in data

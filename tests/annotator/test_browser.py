@@ -590,3 +590,61 @@ def test_queue_sorts_by_lowest_confidence_and_filters_with_progress(server, brow
     assert "min 0.20" in page.inner_text("#queue-list")
     assert page.inner_text("#progress .n") == "0/2"  # P2 is in progress, none done
     assert not errors
+
+
+def test_a_verdict_that_is_the_reviewers_is_refused_with_a_message_and_the_page_goes_on(server, browser, toy_root):
+    """Bob is assigned to review: Alice's Shift+A is refused (403 naming bob), the page says why and
+    keeps saving her edits (a bare 403, a missing token, stops its queue); under bob's name it accepts."""
+    Workspace(toy_root).assign_pairs([P1], annotator="alice", reviewer="bob")
+    seg_a = Dataset.open(toy_root).load_seg("toy000", "0000")
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = _open(page, server)
+    page.fill("#user", "alice")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.user === 'alice'")
+    page.keyboard.press("Shift+A")
+    page.wait_for_function("document.querySelector('#banner').textContent.includes('reviewed by')", timeout=15000)
+    banner = page.inner_text("#banner")
+    assert "set status accepted not applied" in banner and "only they may set it accepted" in banner
+    assert page.evaluate("window.__annot.queue.stalled") is None
+    _click(page, "a", _inside(seg_a, _fg(toy_root, "0000", 1)[0]))
+    page.keyboard.press("n")
+    _saved(page, 1)
+    assert page.inner_text("#save-state") == "all changes saved"
+    page.fill("#user", "bob")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.user === 'bob'")
+    page.keyboard.press("Shift+A")
+    _saved(page, 2)
+    assert Workspace(toy_root).current(P1)["state"]["status"] == "accepted"
+    assert [v["user"] for v in Workspace(toy_root).history(P1)[:2]] == ["bob", "alice"]
+    assert not errors
+
+
+def test_the_strip_shows_each_frame_once_in_clip_order_when_pairs_skip_frames(browser, tmp_path):
+    """Pairs 1 and 2 frames apart (the standard benchmark pairs 1, 3 and 7 apart): the strip used to
+    repeat frames in pair order (0000 0001 0000 0002 0001 ...); it shows the clip's frames once, the
+    neighbours' pairs between them, and outlines the two frames of a gap pair that is shown."""
+    from werkzeug.serving import make_server
+
+    from dataprep.synthetic import ToyConfig, write_toy_dataset
+
+    root = write_toy_dataset(tmp_path / "gaps", clips=1, cfg=ToyConfig(size=128, frames=4), gaps=(1, 2))
+    srv = make_server("127.0.0.1", 0, create_app(root), threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{srv.server_port}/#pair=toy000/0000__0002")
+        page.wait_for_selector("body[data-loaded='toy000/0000__0002']", timeout=15000)
+        page.wait_for_selector("#strip img")
+        items = page.evaluate("[...document.querySelectorAll('#strip > *')].map((e) => e.tagName === 'IMG' ? "
+                              "e.alt + (e.classList.contains('shown') ? '*' : '') : e.getAttribute('href')"
+                              ".split('/')[1] + (e.classList.contains('current') ? '*' : ''))")
+        assert items == ["0000*", "0000__0001", "0001", "0001__0002", "0002*", "0002__0003", "0003"]
+        page.click("#strip a[href$='0001__0002']")
+        page.wait_for_selector("body[data-loaded='toy000/0001__0002']", timeout=15000)
+        page.wait_for_selector("#strip a.current[href$='0001__0002']", timeout=15000)
+    finally:
+        srv.shutdown()
+        t.join(5)

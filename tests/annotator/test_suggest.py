@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from annotator.server import create_app
 from annotator.suggest import available_suggesters, load_suggester, pair_stats
 from annotator.workspace import Workspace
 from dataprep.errors import LinecorrError
+from dataprep.format import Dataset
 
 P1, P2 = "toy000/0000__0001", "toy000/0001__0002"
 
@@ -76,6 +78,66 @@ def test_a_baseline_suggests_on_the_pair_as_edited(toy_root, name):
     edges = body["edges"]
     assert edges and all(0 < c <= 1 for _, _, c in edges)
     assert [c for _, _, c in edges] == sorted((c for _, _, c in edges), reverse=True)
+
+
+SHIFT = (14, 9)  # (dx, dy) of the translated frame
+
+
+def _translated_pair(out) -> tuple:
+    """A one-pair dataset whose frame B is frame A moved by :data:`SHIFT` (every layer, exactly), its
+    segment ids shuffled (so that a matcher mixing up A's ids and B's is caught). Returns the
+    dataset's path and ``{B segment id: the A segment it is}``."""
+    from dataprep.format import ClipInfo, DatasetWriter, make_producer
+    from dataprep.pairs import label_pair
+    from dataprep.synthetic import ToyConfig, make_toy_clip
+
+    size, (dx, dy) = 192, SHIFT
+    fr = make_toy_clip(ToyConfig(size=size, frames=1, seed=3))[0][0]
+    # np.roll wraps: the strips it wraps round are background, so B is A translated with nothing cut off
+    assert (fr.labels[:, -dx:] == -1).all() and (fr.labels[-dy:, :] == -1).all()
+    layers = {"line": fr.line, "seg": fr.seg, "color": fr.color, "labels": fr.labels}
+    moved = {k: np.roll(v, (dy, dx), axis=(0, 1)) for k, v in layers.items()}
+    shuffle = np.concatenate([[0], np.random.default_rng(0).permutation(int(fr.seg.max())) + 1])  # 0: line
+    moved["seg"] = shuffle[moved["seg"]].astype(np.int32)
+    w = DatasetWriter(out, name="shifted", producer=make_producer("test", {"shift": list(SHIFT)}))
+    w.begin_clip("shift")
+    tables = {fid: w.write_frame("shift", fid, **layer) for fid, layer in (("0000", layers), ("0001", moved))}
+    w.write_pair(label_pair("shift", "0000", "0001", tables["0000"], tables["0001"], source="auto"))
+    w.finish_clip(ClipInfo("shift", ["0000", "0001"], size, size, has_color=True, has_labels=True,
+                           source={"kind": "test"}))
+    w.set_splits({"test": ["shift"]})
+    root = Path(w.commit())
+    ds = Dataset.open(root)
+    seg_a, seg_b = ds.load_seg("shift", "0000"), ds.load_seg("shift", "0001")
+    a_moved = np.roll(seg_a, (dy, dx), axis=(0, 1))  # A's ids where B's segments are
+    truth = {int(b): int(a_moved[seg_b == b][0]) for b in ds.load_segments("shift", "0001").ids}
+    assert all((a_moved[seg_b == b] == a).all() for b, a in truth.items())  # one A segment under each B segment
+    assert sum(a == b for b, a in truth.items()) < len(truth) / 4  # the ids tell nothing
+    return root, truth
+
+
+def test_lightglue_vote_suggests_the_true_segments_of_a_translated_frame(tmp_path):
+    """``--suggest lightglue-vote`` through its entry point and the suggest route (the frames as a
+    matcher sees them, no labels): on a frame and its exact translation, the best suggestion of
+    nearly every B segment is the segment it was moved from."""
+    pytest.importorskip("torch")
+    pytest.importorskip("kornia")
+    root, truth = _translated_pair(tmp_path / "shifted")
+    client = create_app(root, suggester=load_suggester("lightglue-vote")).test_client()
+    r = client.get("/api/pair/shift/0000__0001/suggest")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["name"] == "lightglue-vote" and body["versions"] == {"a": 0, "b": 0}
+    best: dict[int, tuple[int, float]] = {}
+    for a, b, c in body["edges"]:  # highest confidence first: the first edge of a B segment is its best
+        best.setdefault(b, (a, c))
+    t = Dataset.open(root).load_segments("shift", "0001")
+    visible = {int(b) for b, area in zip(t.ids, t.area, strict=True) if area >= 16}  # not a speck of a pixel or two
+    assert len(visible) >= 15 and visible <= set(best)  # every segment one can see gets a suggestion
+    right = [b for b, (a, _) in best.items() if truth[b] == a]
+    assert len(right) >= 0.9 * len(best), sorted(set(best) - set(right))
+    # and it is sure of them: the right ones are suggested with a high confidence
+    assert np.median([best[b][1] for b in right]) >= 0.7
 
 
 def test_suggest_route_accept_and_queue(toy_root):
@@ -287,3 +349,35 @@ def test_an_ant_checkpoint_suggests(toy_root):
     body = create_app(toy_root, suggester=load_suggester(f"ant:{ckpt}")).test_client().get(
         f"/api/pair/{P1}/suggest").get_json()
     assert body["name"] == "ant" and body["edges"] and all(0 < c <= 1 for _, _, c in body["edges"])
+
+
+@pytest.fixture
+def gap_root(tmp_path):
+    """A 1-clip, 4-frame toy dataset paired 1 and 2 frames apart (as the standard benchmark pairs
+    1, 3 and 7 apart): 0000__0001, 0000__0002, 0001__0002, 0001__0003, 0002__0003."""
+    from dataprep.synthetic import ToyConfig, write_toy_dataset
+
+    return write_toy_dataset(tmp_path / "gaps", clips=1, cfg=ToyConfig(size=128, frames=4), gaps=(1, 2))
+
+
+def test_the_chain_goes_frame_by_frame_when_pairs_skip_frames(gap_root):
+    """Several pairs start at one frame: the colorize chain and the corrections offered to the
+    neighbouring pair take the one to the next frame (they took the last in name order, 0000__0002,
+    and skipped frame 0001)."""
+    client = create_app(gap_root).test_client()
+    body = client.get("/api/clip/toy000/colors").get_json()
+    assert body["ref"] == "0000" and list(body["frames"]) == ["0000", "0001", "0002", "0003"]
+    view = client.get("/api/pair/toy000/0001__0002").get_json()
+    assert view["clip_frames"] == ["0000", "0001", "0002", "0003"]
+    assert (view["chain"]["prev"], view["chain"]["next"]) == ("0000__0001", "0002__0003")
+    assert client.get("/api/pair/toy000/0000__0001").get_json()["chain"]["next"] == "0001__0002"
+    # frame 0002's colors come through 0001__0002: a fix there recolors it
+    ws = Workspace(gap_root)
+    st = ws.current("toy000/0001__0002")["state"]
+    b = st["matches"][0][1]
+    f1 = body["frames"]["0001"]
+    other = next(int(a) for a, c in f1.items() if c != body["frames"]["0002"].get(str(b)))
+    r = client.post("/api/pair/toy000/0001__0002/op", json={"base": 0, "op": {"kind": "assign", "side": "b", "seg": b,
+                                                                             "targets": [other]}})
+    assert r.status_code == 200
+    assert client.get("/api/clip/toy000/colors").get_json()["frames"]["0002"][str(b)] == f1[str(other)]

@@ -3,6 +3,13 @@
 Usage:
     python benchmarks/bench_annotator.py [--size 1024] [--data /tmp/annot_bench] [--dataset DATASET]
                                          [--repeats 7] [--json out.json] [--screenshot docs/img/annotator.png]
+                                         [--screenshot-only] [--pair CLIP/A__B] [--annotator NAME]
+
+The README's picture of the pair view (a rendered pair of the synthetic benchmark, the dataset
+copied to --data first, so its own folder gets no annotations/)::
+
+    python benchmarks/bench_annotator.py --dataset ~/.cache/linecorr/linecorr-synth-v1 \
+        --pair c0005-adventurer-s0/0000__0001 --annotator alice --screenshot docs/img/annotator.png --screenshot-only
 
 Without ``--dataset`` a dense synthetic dataset is written to ``--data``: the toy character of
 dataprep/synthetic.py at ``--size``² with 40 straight lines drawn across every frame, which cuts it
@@ -145,14 +152,14 @@ def bench_server(root: Path, repeats: int) -> dict:
     return out
 
 
-def _serve(root: Path, suggest: str | None = None):
+def _serve(root: Path, suggest: str | None = None, annotator: str | None = None):
     from werkzeug.serving import make_server
 
     from annotator.server import create_app
     from annotator.suggest import load_suggester
 
-    srv = make_server("127.0.0.1", 0, create_app(root, suggester=load_suggester(suggest) if suggest else None),
-                      threaded=True)
+    app = create_app(root, suggester=load_suggester(suggest) if suggest else None, annotator=annotator)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_port}"
 
@@ -379,15 +386,35 @@ def bench_effort(data: Path, size: int, frames: int, start: str, suggest: str, a
     return out
 
 
-def screenshot(root: Path, out: Path, suggest: str | None = None) -> None:
-    """A screenshot of the pair view of the first pair, with a segment selected and another hovered
-    (with ``suggest``: a B segment selected, its suggestion shown, the footer naming it). Saved as a
-    256-colour PNG (docs stay small)."""
+def _drawn_box(ws: Workspace, clip: str, snap: dict, margin: int = 16) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` around the labelled segments (the character, not the background) of both
+    frames of a pair, with a margin; None when there are none."""
+    boxes = []
+    for side, fid in snap["frame_ids"].items():
+        t = ws.table(clip, fid, int(snap["frames"][side]))
+        keep = t.label >= 0
+        if keep.any():
+            x, y, w, h = t.bbox[keep].T  # bbox columns: x, y, w, h
+            boxes.append((x.min(), y.min(), (x + w).max(), (y + h).max()))
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    info = ws.clip(clip)
+    return (max(0, int(b[:, 0].min()) - margin), max(0, int(b[:, 1].min()) - margin),
+            min(info.width, int(b[:, 2].max()) + margin), min(info.height, int(b[:, 3].max()) + margin))
+
+
+def screenshot(root: Path, out: Path, suggest: str | None = None, pid: str | None = None,
+               annotator: str | None = None) -> None:
+    """A screenshot of the pair view of pair ``pid`` (default the first), with a segment selected and
+    another hovered (with ``suggest``: a B segment selected, its suggestion shown, the footer naming
+    it); ``annotator``: the name in the page. Saved as a 256-colour PNG (docs stay small)."""
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
     ws = Workspace(root)
-    pid = ws.pair_ids[0]
+    pid = pid or ws.pair_ids[0]
+    ws.check_pair(pid)
     clip = pid.split("/")[0]
     snap = ws.current(pid)
     t = ws.table(clip, snap["frame_ids"]["a"], snap["frames"]["a"])
@@ -398,19 +425,32 @@ def screenshot(root: Path, out: Path, suggest: str | None = None) -> None:
         t = ws.table(clip, snap["frame_ids"]["b"], snap["frames"]["b"])
         seg = ws.seg(clip, snap["frame_ids"]["b"], snap["frames"]["b"])
         fg = [int(i) for i in t.ids[np.argsort(-t.area)] if t.label[t.index_of(i)] >= 0][1:40]
-    srv, url = _serve(root, suggest)
+    srv, url = _serve(root, suggest, annotator)
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = b.new_page(viewport={"width": 1400, "height": 760})
             page.goto(f"{url}/#pair={pid}")
             page.wait_for_selector(f"body[data-loaded='{pid}']", timeout=60000)
+            # the frame strip fills in after the pair shows: its thumbnails in view loaded
+            page.wait_for_selector("#strip img", timeout=60000)
+            page.wait_for_function("[...document.querySelectorAll('#strip img')].filter((i) => "
+                                   "i.getBoundingClientRect().left < innerWidth).every((i) => i.complete && "
+                                   "i.naturalWidth > 0)", timeout=60000)
             if suggest:
                 page.wait_for_function("document.body.dataset.suggestions && document.body.dataset.suggestions "
                                        "!== 'loading'", timeout=300000)
                 have = page.evaluate("[...window.__annot.sugg.by.b.entries()].filter(([b, l]) => "
                                      "!window.__annot.st.matchesOf('b', b).has(l[0][0])).map(([b]) => b)")
                 fg = [i for i in fg if i in set(have)][:2] or fg
+            else:  # zoom on what is drawn (a rendered character is small in its frame), in both frames
+                box = _drawn_box(ws, clip, snap)
+                if box is not None:
+                    x0, y0, x1, y1 = box
+                    w, h = page.evaluate("(() => { const r = window.__annot.panes.a.stage.getBoundingClientRect(); "
+                                         "return [r.width, r.height]; })()")
+                    page.evaluate("([x, y, s]) => window.__annot.view.centre(x, y, s)",
+                                  [(x0 + x1) / 2, (y0 + y1) / 2, 0.95 * min(w / (x1 - x0), h / (y1 - y0))])
             pts = []
             for sid in fg[:2]:
                 d = cv2.distanceTransform((seg == sid).astype(np.uint8), cv2.DIST_L2, 3)
@@ -440,6 +480,9 @@ def main() -> int:
     ap.add_argument("--clicks", type=int, default=20, help="select+assign click pairs in the browser")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--screenshot", help="save a screenshot of the pair view (of --dataset) to this PNG")
+    ap.add_argument("--screenshot-only", action="store_true", help="stop after the screenshot (no figures)")
+    ap.add_argument("--pair", help="the pair the screenshot shows (default: the dataset's first)")
+    ap.add_argument("--annotator", help="the annotator's name the screenshot's page shows")
     ap.add_argument("--suggest", help="serve suggestions of this provider in the browser figures "
                                       "(adds select+Y+J key timings), e.g. nearest-aligned")
     ap.add_argument("--effort", action="store_true",
@@ -469,8 +512,10 @@ def main() -> int:
     n = [len(ws.table(info.id, f, 0)) for f in ws.current(pid)["frame_ids"].values()]
     res = {"dataset": str(root), "frame": f"{info.width}x{info.height}", "segments": n}
     if args.screenshot:
-        screenshot(root, Path(args.screenshot), args.suggest)
+        screenshot(root, Path(args.screenshot), args.suggest, args.pair, args.annotator)
         print(f"wrote {args.screenshot}")
+        if args.screenshot_only:
+            return 0
     res["server"] = bench_server(root, args.repeats)
     if os.path.exists(CHROMIUM):
         res["browser"] = bench_browser(root, args.clicks, args.suggest)

@@ -19,6 +19,12 @@ EXPORT_EXAMPLES = {
     "pbc": "linecorr export pbc data/pbc --out PBC_OUT",
     "animerun": "linecorr export animerun data/animerun --out ANIMERUN_OUT",
 }
+# What an export gives back, shown under its example.
+EXPORT_NOTES = {
+    "pbc": "files of an imported clip come back byte for byte while its source is unchanged where the import\n"
+           "read it; edited or moved ones are encoded anew, pixel-exact (docs/FORMAT.md, clip.json)",
+    "animerun": "",
+}
 # Config keys (--set KEY=VALUE), spelled out here so that --help imports nothing heavy.
 CONFIG_EXAMPLES = {"pbc": "gaps=[1,3]", "animerun": "zero_is_line=false"}
 CONFIG_KEYS = {
@@ -62,7 +68,8 @@ def register_export(sub, name: str) -> None:
                     _examples(EXPORT_EXAMPLES), run_export)
     p.formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)  # other packages add theirs
     for fmt, example in EXPORT_EXAMPLES.items():
-        add_export_args(_sub(p.formats, fmt, f"export to {FORMAT_HELP[fmt]}", example))
+        note = f"\n\n{EXPORT_NOTES[fmt]}" if EXPORT_NOTES[fmt] else ""
+        add_export_args(_sub(p.formats, fmt, f"export to {FORMAT_HELP[fmt]}", example + note))
 
 
 def add_export_args(q: argparse.ArgumentParser) -> None:

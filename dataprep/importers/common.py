@@ -8,6 +8,7 @@ into ``<out>.partial`` and renames it to ``<out>`` only when every clip is writt
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -231,6 +232,17 @@ def write_png(path: Path, arr: np.ndarray) -> None:
     """Write ``arr`` (uint8 gray/LA/RGB/RGBA or uint16 gray) as a PNG, creating folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(images.encode_png(arr))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes as they are (e.g. a source file copied back), creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_text(path: Path, text: str) -> None:

@@ -22,17 +22,29 @@ matched. Export writes the same layout back (``clip.json`` ``source`` remembers 
 relative path and file names, and how each ``label/`` file stored its transparent pixels:
 ``label_background`` [R, G, B] for the clip, ``label_frames`` for frames that differ), so
 PBC -> linecorr -> PBC gives the same pixels and JSON values.
+
+Byte-exact: ``source`` also keeps the SHA-256 of every file read (``file_sha256``, keyed by the path
+in the character folder). Export copies a source file's bytes back, instead of encoding the data
+anew (PNG at another compression level, JSON with other spacing), when the file is still where
+the import read it (the import's ``source`` root in the manifest, of this dataset or of a parent
+it was derived from), still has that SHA-256, and holds exactly what export would write: the same
+decoded pixels, channels and dtype for a PNG, the same values for a JSON. A frame whose labels
+or segments were edited since, or a source that moved or changed, is encoded as before:
+pixel-exact (and JSON value-exact), not byte-exact.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from dataprep.errors import FormatError, warn
+from dataprep.errors import FormatError, LinecorrError, warn
 from dataprep.format import images
 from dataprep.format.dataset import Dataset, Frame
 from dataprep.format.schema import STANDARD_SPLITS, ClipInfo, Pair
@@ -142,11 +154,13 @@ def convert_character(w: DatasetWriter, job: ClipJob, cfg: PbcImportConfig) -> N
     size: tuple[int, int] | None = None
     channels = 4
     label_styles: dict[str, dict] = {}
+    digests: dict[str, str] = {}
     for fid, stem in zip(fids, job.frames):
         fr = read_frame(char, stem, folders, job.extra["seg_json"], size, char / "line" / f"{job.frames[0]}.png")
         size = fr["line"].shape[:2]
         channels = min(channels, fr.pop("channels"))
         label_styles[fid] = fr.pop("label_png")
+        digests.update(fr.pop("sha256"))
         tables[fid] = w.write_frame(job.clip, fid, **fr)
     labelled = "json_index" in folders or "label" in folders
     for fa, fb, gap in frame_pairs(fids, tuple(cfg.gaps)) if labelled else ():
@@ -158,7 +172,9 @@ def convert_character(w: DatasetWriter, job: ClipJob, cfg: PbcImportConfig) -> N
               "folders": folders, "seg_json": job.extra["seg_json"], "json_color_channels": channels,
               # the table's color column holds json_color as given, not the computed mean
               "exact_colors": "json_color" in folders or bool(job.extra["seg_json"]),
-              **_label_source(label_styles)}
+              **_label_source(label_styles),
+              # what each file held, so that export can give back the very bytes (see export_clip)
+              "file_sha256": digests}
     if renamed:
         source["frame_files"] = renamed
     w.finish_clip(ClipInfo(job.clip, fids, size[1], size[0], has_color="gt" in folders,
@@ -173,8 +189,9 @@ def read_frame(char: Path, stem: str, folders: list[str], seg_json: bool, size: 
         ``write_frame`` keyword arguments: ``line`` (H, W[, C]) uint8 as stored, ``seg`` (H, W)
         int32, ``color`` (H, W, 3) uint8 / ``alpha`` (H, W) uint8 or None, ``labels`` (H, W)
         int32 or None, ``segment_labels`` {segment: part id}, ``colors`` {segment: RGBA}; plus
-        ``channels`` (3 or 4, the length of the json colors) and ``label_png`` (how the label
-        image was stored, see :func:`label_png_style`, or None).
+        ``channels`` (3 or 4, the length of the json colors), ``label_png`` (how the label
+        image was stored, see :func:`label_png_style`, or None) and ``sha256`` ({path in the
+        character folder: SHA-256 of the file} for every file read).
     """
     line_path = char / "line" / f"{stem}.png"
     line = common.read_raw(line_path, size, ref)
@@ -188,22 +205,28 @@ def read_frame(char: Path, stem: str, folders: list[str], seg_json: bool, size: 
     seg = images.decode_ids(raw, seg_path)
     out: dict = {"line": line, "seg": seg, "color": None, "alpha": None, "labels": None,
                  "segment_labels": None, "colors": None, "channels": 4, "label_png": None}
+    read = [line_path, seg_path]  # the files of this frame, hashed at the end
     if "gt" in folders:
         p = char / "gt" / f"{stem}.png"
         out["color"], out["alpha"] = images.read_color(p)
         common.check_size(out["color"], size, p, ref)
+        read.append(p)
     if "label" in folders:
         p = char / "label" / f"{stem}.png"
         raw = images.read_image_raw(p)
         out["labels"] = images.decode_ids(raw, p)
         common.check_size(out["labels"], size, p, ref)
         out["label_png"] = label_png_style(raw, p)
+        read.append(p)
     ids, area = _segments(seg)
     if "json_index" in folders:
         out["segment_labels"] = _read_json_index(char / "json_index" / f"{stem}.json", ids, area, seg_path)
+        read.append(char / "json_index" / f"{stem}.json")
     color_json = char / "json_color" / f"{stem}.json" if "json_color" in folders else char / "seg" / f"{stem}.json"
     if seg_json or "json_color" in folders:
         out["colors"], out["channels"] = _read_json_color(color_json, ids, seg_path)
+        read.append(color_json)
+    out["sha256"] = {f.relative_to(char).as_posix(): common.file_sha256(f) for f in read}
     return out
 
 
@@ -325,14 +348,93 @@ def export_pbc(dataset: str | os.PathLike, out: str | os.PathLike, *, overwrite:
     """
     ds = Dataset.open(dataset)
     clips = ds.clip_ids
+    root = import_source(ds)
     with common.staged_output(out, overwrite, ds.root) as stage:
         for clip in progress(clips) if progress else clips:
-            export_clip(ds, ds.clip(clip), stage)
+            export_clip(ds, ds.clip(clip), stage, root)
     return Path(out)
 
 
-def export_clip(ds: Dataset, info: ClipInfo, stage: Path) -> None:
-    """Write one clip as a PBC character folder under ``stage``."""
+def import_source(ds: Dataset, max_hops: int = 16) -> Path | None:
+    """The folder the import behind ``ds`` read (its producer config ``source``), or None.
+
+    Follows ``parent`` links (a dataset derived from the import, e.g. relabelled) up to
+    ``max_hops`` datasets; a parent that is gone or unreadable ends the search.
+    """
+    seen: set[str] = set()
+    for _ in range(max_hops):
+        prod = ds.manifest.producer
+        if prod.stage == "import" and isinstance(prod.config.get("source"), str):
+            return Path(prod.config["source"])
+        parent = (ds.manifest.parent or {}).get("path")
+        if not parent or parent in seen or not Path(parent).is_dir():
+            return None
+        seen.add(parent)
+        try:
+            ds = Dataset.open(parent)
+        except LinecorrError:
+            return None
+    return None
+
+
+class SourceFiles:
+    """The files of the character folder a clip was imported from, as hashed at import.
+
+    Export asks :meth:`original` for a file before encoding it: the source bytes come back
+    when they still are what was imported and hold what would be written.
+    """
+
+    def __init__(self, folder: Path | None, sha256: dict[str, str]) -> None:
+        self.folder = folder  # the character folder the import read (None: not known)
+        self.sha256 = sha256  # path in that folder -> SHA-256 (hex) of the file at import
+
+    def original(self, rel: str, same: Callable[[bytes], bool]) -> bytes | None:
+        """The bytes of ``folder/rel`` if its SHA-256 is the imported one and ``same(bytes)``, else None."""
+        digest = self.sha256.get(rel)
+        if self.folder is None or digest is None:
+            return None
+        try:
+            data = (self.folder / rel).read_bytes()
+        except OSError:  # moved, deleted, unreadable: encode instead
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data if same(data) else None
+
+    def write_png(self, char: Path, rel: str, arr: np.ndarray) -> None:
+        """Write ``arr`` (uint8 ``(H, W[, C])``) to ``char/rel``: the source file when it decodes to ``arr``."""
+        def same(data: bytes) -> bool:
+            try:
+                got = images.read_image_raw(self.folder / rel, data)
+            except (LinecorrError, OSError, ValueError):
+                return False
+            return got.dtype == arr.dtype and got.shape == arr.shape and np.array_equal(got, arr)
+
+        data = self.original(rel, same)
+        common.write_bytes(char / rel, data if data is not None else images.encode_png(arr))
+
+    def write_json(self, char: Path, rel: str, text: str) -> None:
+        """Write JSON ``text`` to ``char/rel``: the source file when it holds the same values."""
+        def same(data: bytes) -> bool:
+            try:
+                return json.loads(data) == json.loads(text)
+            except ValueError:  # not JSON (UnicodeDecodeError is one too)
+                return False
+
+        data = self.original(rel, same)
+        common.write_bytes(char / rel, data if data is not None else text.encode("utf-8"))
+
+
+def export_clip(ds: Dataset, info: ClipInfo, stage: Path, source_root: Path | None = None) -> None:
+    """Write one clip as a PBC character folder under ``stage``.
+
+    Args:
+        ds: the dataset.
+        info: the clip.
+        stage: the export's staging folder.
+        source_root: the folder the import read (:func:`import_source`): files still as imported
+            are copied from there byte for byte where they hold what would be written.
+    """
     src = info.source if info.source.get("kind") == "pbc" else {}
     if src:
         char, folders, seg_json = stage / src["rel"], list(src["folders"]), bool(src.get("seg_json"))
@@ -345,31 +447,36 @@ def export_clip(ds: Dataset, info: ClipInfo, stage: Path) -> None:
     names = src.get("frame_files", {})
     background = tuple(src.get("label_background", images.PBC_TRANSPARENT_RGB))
     label_frames = src.get("label_frames", {})
+    # The character folder the import read: the root itself when it was one (see find_characters).
+    folder = None
+    if src and source_root is not None:
+        folder = source_root if (source_root / "line").is_dir() else source_root / src["rel"]
+    files = SourceFiles(folder, dict(src.get("file_sha256", {})))
     for fid in info.frames:
         style = {"background": background, "channels": None, **label_frames.get(fid, {})}
         _write_frame(ds.load_frame(info.id, fid, info), char, names.get(fid, fid), folders, seg_json, channels,
-                     tuple(style["background"]), style["channels"] == 4)
+                     tuple(style["background"]), style["channels"] == 4, files)
 
 
 def _write_frame(fr: Frame, char: Path, stem: str, folders: list[str], seg_json: bool, channels: int,
                  label_background: tuple[int, int, int] = images.PBC_TRANSPARENT_RGB,
-                 label_rgba: bool = False) -> None:
+                 label_rgba: bool = False, files: SourceFiles | None = None) -> None:
+    files = files or SourceFiles(None, {})
     t = fr.segments
-    common.write_png(char / "line" / f"{stem}.png", fr.line_raw)
-    common.write_png(char / "seg" / f"{stem}.png", images.encode_rgb_ids(fr.seg))
+    files.write_png(char, f"line/{stem}.png", fr.line_raw)
+    files.write_png(char, f"seg/{stem}.png", images.encode_rgb_ids(fr.seg))
     if "gt" in folders and fr.color is not None:
-        common.write_png(char / "gt" / f"{stem}.png", fr.color if fr.alpha is None else np.dstack([fr.color, fr.alpha]))
+        files.write_png(char, f"gt/{stem}.png", fr.color if fr.alpha is None else np.dstack([fr.color, fr.alpha]))
     if "label" in folders and fr.labels is not None:
         # As BasicPBC's np_2_labelpng: RGBA (alpha 0 = -1) when there are -1 pixels, else RGB; the
         # RGB under alpha 0 and an RGBA file without -1 pixels as the imported file had them.
         rgba = label_rgba or bool((fr.labels < 0).any())
-        common.write_png(char / "label" / f"{stem}.png", images.encode_rgb_ids(fr.labels, rgba, label_background))
+        files.write_png(char, f"label/{stem}.png", images.encode_rgb_ids(fr.labels, rgba, label_background))
     if "json_index" in folders:
         index = {str(i): [a, lab] for i, a, lab in zip(t.ids.tolist(), t.area.tolist(), t.label.tolist())}
-        common.write_text(char / "json_index" / f"{stem}.json", common.dump_json(index))
-    paths = [char / "seg" / f"{stem}.json"] * seg_json
-    paths += [char / "json_color" / f"{stem}.json"] * ("json_color" in folders)
-    if paths and t.color is not None:
+        files.write_json(char, f"json_index/{stem}.json", common.dump_json(index))
+    rels = [f"seg/{stem}.json"] * seg_json + [f"json_color/{stem}.json"] * ("json_color" in folders)
+    if rels and t.color is not None:
         colors = common.dump_json({str(i): c[:channels] for i, c in zip(t.ids.tolist(), t.color.tolist())})
-        for path in paths:
-            common.write_text(path, colors)
+        for rel in rels:
+            files.write_json(char, rel, colors)

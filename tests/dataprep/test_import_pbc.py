@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -12,8 +13,9 @@ from foreign_layouts import assert_same_tree, write_pbc_character, write_pbc_roo
 from PIL import Image
 
 from dataprep.cli import main
-from dataprep.format import Dataset
+from dataprep.format import Dataset, images
 from dataprep.format.validate import validate_dataset
+from dataprep.format.writer import DatasetWriter, make_producer
 from dataprep.importers.pbc import PbcImportConfig, export_pbc, import_pbc
 
 
@@ -27,9 +29,24 @@ def pbc(tmp_path_factory):
     return root, ds, back
 
 
+def _assert_same_bytes(a: Path, b: Path) -> None:
+    """Every file of ``a`` is in ``b`` with the same bytes, and nothing else is."""
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
 def test_round_trip_reproduces_every_file(pbc):
-    root, _, back = pbc
+    root, ds, back = pbc
     assert_same_tree(root, back)
+    # while the source is where the import read it, every file comes back byte for byte (the
+    # exporter alone would write other bytes: PNGs at compress level 3, not PIL's default 6)
+    _assert_same_bytes(root, back)
+    abe = Dataset.open(ds).clip("Abe").source["file_sha256"]
+    assert abe["label/0000.png"] == hashlib.sha256((root / "train/PaintBucket_Char/Abe/label/0000.png")
+                                                   .read_bytes()).hexdigest()
+    assert len(abe) == 3 * 6  # line, gt, seg, label, json_color, json_index per frame
 
 
 def test_import_is_valid_with_splits_and_sources(pbc):
@@ -258,8 +275,47 @@ def test_label_background_conventions_round_trip(tmp_path):
     back = export_pbc(out, tmp_path / "back")
     for name in ("Black", "Mixed", "White"):
         assert_same_tree(root / name, back / name)
+        _assert_same_bytes(root / name, back / name)  # label/ was pixel-exact only, never byte-exact
     assert np.array(Image.open(back / "Black/label/0000.png"))[0, 0].tolist() == [0, 0, 0, 0]
     assert white.exists()
+
+    # A label edited in the dataset is written as edited (in its file's background convention),
+    # not copied from the source; the frame's other files and the other frames still are.
+    ds_label = ds.path("Black", "label", "0001")
+    labels = images.read_ids(ds_label)
+    edited = labels.copy()
+    edited[:8, :8] = 7  # a corner of the background painted as part 7
+    ds_label.write_bytes(images.encode_label_map(edited))
+    # A source file saved again (same pixels, other bytes) is no longer the file that was imported.
+    src_white = root / "White/label/0002.png"
+    Image.open(src_white).save(src_white, compress_level=9)
+    back2 = export_pbc(out, tmp_path / "back2")
+    assert_same_tree(root / "White", back2 / "White")
+    got = np.array(Image.open(back2 / "Black/label/0001.png"))
+    np.testing.assert_array_equal(images.decode_ids(got), edited)
+    assert got[8, 0].tolist() == [0, 0, 0, 0] and got[0, 0].tolist() == [0, 0, 7, 255]
+    assert (back2 / "Black/label/0001.png").read_bytes() != (root / "Black/label/0001.png").read_bytes()
+    assert (back2 / "White/label/0002.png").read_bytes() == images.encode_png(np.array(Image.open(src_white)))
+    for rel in ("Black/label/0000.png", "Black/label/0002.png", "Black/line/0001.png", "Black/gt/0001.png",
+                "Black/seg/0001.png", "Black/json_index/0001.json", "White/label/0001.png"):
+        assert (back2 / rel).read_bytes() == (root / rel).read_bytes(), rel
+
+
+def test_byte_exact_export_from_a_derived_dataset_and_without_the_source(tmp_path):
+    char = write_pbc_character(tmp_path / "src" / "Abe", frames=2)
+    ds = Dataset.open(import_pbc(char, tmp_path / "ds"))
+    # a dataset derived from the import (as a later stage writes one) finds the source through its parent
+    with DatasetWriter(tmp_path / "derived", name="derived", producer=make_producer("label"), parent=ds) as w:
+        for f in ds.clip("Abe").frames:
+            w.link_frame(ds, "Abe", f)
+        w.finish_clip(ds.clip("Abe"))
+        w.set_splits(ds.splits)
+    _assert_same_bytes(char, export_pbc(tmp_path / "derived", tmp_path / "back") / "Abe")
+    # the source moved away: every file is encoded again, pixel- and value-exact
+    char.rename(tmp_path / "moved")
+    back = export_pbc(ds.root, tmp_path / "back2") / "Abe"
+    assert_same_tree(tmp_path / "moved", back)
+    assert (back / "label/0000.png").read_bytes() != (tmp_path / "moved/label/0000.png").read_bytes()
 
 
 def test_label_rgba_without_transparent_pixels_stays_rgba(tmp_path):

@@ -167,7 +167,8 @@ def run_score(args) -> int:
         from benchmark.predict import predict_split
 
         matchers = _model_matchers(args) if args.model else _baseline_matchers(args.method)
-        out_dir = Path(args.out_dir)
+        # with --out (one method) and no --out-dir, the predictions go beside the result, not into the cwd
+        out_dir = Path(args.out).parent if args.out and len(matchers) == 1 and args.out_dir == "." else Path(args.out_dir)
         for n, matcher in matchers:
             pred = predict_split(matcher, ds, args.split, progress=lambda it, n=n: _bar(it, f"predict {n}"),
                                  track=args.track)

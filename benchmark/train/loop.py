@@ -196,16 +196,22 @@ def lr_factor(step: int, cfg: TrainConfig, time_frac: float = 0.0) -> float:
     return 1.0
 
 
-def _drop_rows_after(path: Path, step: int) -> None:
+def _drop_rows_after(path: Path, step: int) -> float:
     """Keep the rows of ``metrics.csv`` up to ``step``: a run killed after its last checkpoint logged
-    steps that the resumed run trains (and logs) again, so the curve would have them twice."""
+    steps that the resumed run trains (and logs) again, so the curve would have them twice.
+
+    Returns the training time (``time_s``) of the last row kept, 0 when none: a resumed run logs its
+    time on from there, so ``time_s`` is the run's wall time across every resume (learning curves).
+    """
     from dataprep.format.atomic import atomic_write_text
 
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     if not rows:
-        return
+        return 0.0
     keep = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= step]
+    col = rows[0].index("time_s") if "time_s" in rows[0] else None
+    times = [float(r[col]) for r in keep[1:] if col is not None and len(r) > col and r[col]]
     if len(keep) < len(rows):
         lines = []
         for r in keep:
@@ -213,6 +219,7 @@ def _drop_rows_after(path: Path, step: int) -> None:
             csv.writer(buf).writerow(r)
             lines.append(buf.getvalue())
         atomic_write_text(path, "".join(lines))
+    return max(times, default=0.0)
 
 
 class MetricsLog:
@@ -220,8 +227,10 @@ class MetricsLog:
 
     def __init__(self, run_dir: Path, start_step: int = 0) -> None:
         path = run_dir / "metrics.csv"
+        #: seconds the run had trained before this invocation (its time_s goes on from there)
+        self.time_before = 0.0
         if start_step > 0 and path.is_file():
-            _drop_rows_after(path, start_step)
+            self.time_before = _drop_rows_after(path, start_step)
         new = not path.is_file()
         self._f = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
         self._csv = csv.DictWriter(self._f, CSV_FIELDS, extrasaction="ignore")
@@ -337,8 +346,10 @@ class Trainer:
         cfg, main = self.cfg, self.dist.main
         log = MetricsLog(self.run_dir, self.step) if main else None
         bar = _bar(self.step, cfg.steps, progress and main)
-        self.t0 = t0 = time.time()
-        last_t, last_step = t0, self.step
+        # time_s counts the run's training time across resumes: t0 is moved back by what was logged before
+        self.t0 = time.time()
+        t0 = self.t0 - (log.time_before if log else 0.0)
+        last_t, last_step = self.t0, self.step
         try:
             while self.step < cfg.steps:
                 row = self.train_step(batches)
@@ -354,7 +365,7 @@ class Trainer:
                     self._validate(log, t0)
                 if main and cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
                     self._checkpoint()
-                if self._out_of_time(t0):
+                if self._out_of_time(self.t0):
                     bar.write(f"time limit of {cfg.time_limit_min:g} min reached at step {self.step}")
                     break
             if cfg.eval_every and self.step % cfg.eval_every:

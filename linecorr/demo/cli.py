@@ -9,7 +9,7 @@ def register(sub, name: str) -> None:
     p = add_command(sub, name, "run the pipeline end to end on built-in data; writes OUT/report.html",
                     "linecorr demo --out demo_out --set clips=3", run)
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
-    add_config_args(p, "clips=3", "source, clips, frames, size, seed, train_minutes")
+    add_config_args(p, "clips=3", "source, clips, frames, size, seed, train_minutes, checkpoint")
 
 
 def run(args) -> int:

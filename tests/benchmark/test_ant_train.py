@@ -226,3 +226,19 @@ def test_a_resumed_run_drops_the_rows_logged_after_its_checkpoint(tmp_path):
     with open(tmp_path / "metrics.csv", newline="") as f:
         steps = [int(r["step"]) for r in csv.DictReader(f)]
     assert steps == [20, 40, 40, 60]
+
+
+def test_a_resumed_run_logs_its_time_on_from_where_it_stopped(toy_dataset, tmp_path):
+    """time_s is the run's training time across resumes (the learning curves plot against it)."""
+    run = tmp_path / "run"
+    args = ["train", "ant", "--config", _yaml(tmp_path, steps=4, log_every=2, eval_every=0, ckpt_every=2),
+            "--dataset", str(toy_dataset), "--out", str(run)]
+    assert main(args) == 0
+    with open(run / "metrics.csv", newline="") as f:
+        before = [(int(r["step"]), float(r["time_s"])) for r in csv.DictReader(f)]
+    assert main([*args[:-2], "--out", str(run), "--resume", "--set", "steps=8"]) == 0
+    with open(run / "metrics.csv", newline="") as f:
+        rows = [(int(r["step"]), float(r["time_s"])) for r in csv.DictReader(f)]
+    assert rows[:len(before)] == before and [s for s, _ in rows] == [2, 4, 6, 8]
+    times = [t for _, t in rows]
+    assert times == sorted(times) and times[2] > before[-1][1]

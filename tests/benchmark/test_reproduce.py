@@ -71,3 +71,13 @@ def test_the_command_of_a_result_written_before_commands_were_recorded():
     assert legacy_command(seg) == ["--method", "hungarian-features", "--benchmark", "v1", "--split", "test",
                                    "--track", "color"]
     assert legacy_command({"method": {"name": "ant-tiny"}, "benchmark": {}}) == []  # a model: its checkpoint is unknown
+
+
+def test_predictions_go_beside_an_out_result_not_into_the_cwd(toy_dataset, tmp_path, monkeypatch):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    out = tmp_path / "scores" / "r.json"
+    assert main(["score", "--method", "nearest-aligned", "--dataset", str(toy_dataset), "--out", str(out)]) == 0
+    assert out.is_file() and (out.parent / "predictions_nearest-aligned.json.gz").is_file()
+    assert not list(cwd.iterdir())

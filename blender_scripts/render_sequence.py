@@ -33,6 +33,19 @@ def _atomic_save_npy(path: Path, arr: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def tone_codes(mean: np.ndarray, samples: int) -> np.ndarray:
+    """Tone codes from the tone AOV: ``(H, W) float32`` in [0, 1] -> ``(H, W) uint8`` 0 / 1 / 2.
+
+    The AOV is the mean of ``samples`` samples' codes (0, 0.5, 1; Cycles importance-samples its
+    pixel filter, so every sample weighs the same), i.e. ``2 * mean`` lies on a grid of
+    ``1 / samples``. Where exactly half the samples see each of two tones, plain rounding sits *on*
+    a grid level and float noise of ~1e-7 decides: that made single pixels differ between renders.
+    The threshold here lies half a step *below* each tie, so ties go up (as the noise sent all 4,540
+    ties of a measured clip) and no noise smaller than half a step can move a pixel.
+    """
+    return np.clip(np.floor(mean.astype(np.float64) * 2 + 0.5 + 0.5 / samples), 0, 2).astype(np.uint8)
+
+
 def build_scene(spec, raw: Path):
     """Build the scene of ``spec``; returns ``(scene, parts, frames, meta, part objects)``. Imports bpy."""
     from blender_scripts import camera
@@ -80,8 +93,10 @@ def build_character(scene, spec, rng: np.random.Generator, last: int):
     return parts, kit.part_objects, meta
 
 
-def render_frames(scene, frames: list[int], raw: Path, tone: bool, objects) -> tuple[list[float], list[float]]:
+def render_frames(scene, frames: list[int], raw: Path, tone_samples: int, objects) -> tuple[list[float], list[float]]:
     """Render every frame not already in ``raw``; returns wall and CPU seconds per rendered frame.
+
+    ``tone_samples``: the samples per pixel when the tone pass is on (see :func:`tone_codes`), 0 when off.
 
     CPU seconds (all render threads) tell the cost independently of other load on the machine.
     """
@@ -102,9 +117,9 @@ def render_frames(scene, frames: list[int], raw: Path, tone: bool, objects) -> t
         exr = raw / "exr" / f"{IDS_PREFIX}{f:04d}.exr"
         ids = np.rint(read_exr_channel(exr)).astype(np.uint16)
         exr.unlink()
-        if tone:
+        if tone_samples:
             texr = raw / "exr" / f"{TONE_PREFIX}{f:04d}.exr"
-            _atomic_save_npy(raw / f"tone_{k:04d}.npy", np.clip(np.rint(read_exr_channel(texr) * 2), 0, 2).astype(np.uint8))
+            _atomic_save_npy(raw / f"tone_{k:04d}.npy", tone_codes(read_exr_channel(texr), tone_samples))
             texr.unlink()
         _atomic_save_npy(ids_path, ids)  # last: marks the frame complete
         times.append(time.perf_counter() - t0)
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     scene, parts, frames, meta, objects = build_scene(spec, raw)
     setup_s = time.perf_counter() - t0
-    times, cpu = render_frames(scene, frames, raw, spec.shadow_segments, objects)
+    times, cpu = render_frames(scene, frames, raw, spec.samples if spec.shadow_segments else 0, objects)
     info = {"parts": parts, "meta": meta, "frames": frames, "setup_s": round(setup_s, 3),
             "frame_s": [round(t, 4) for t in times], "frame_cpu_s": [round(t, 4) for t in cpu]}
     (raw / "parts.json").write_text(json.dumps(info, indent=1))

@@ -314,3 +314,18 @@ def test_kept_raw_renders_are_converted_again_without_rendering(tmp_path, monkey
     monkeypatch.setenv("LINECORR_FAKE_CRASH", ",".join(s.clip for s in plan_sequences(cfg)))
     out = run_render(cfg, tmp_path / "ds", progress=False)
     assert _tree_bytes(out) == first
+
+
+def test_tone_codes_send_ties_up_and_ignore_float_noise():
+    from blender_scripts.render_sequence import tone_codes
+
+    n = 16  # samples: the mean of codes 0 / 0.5 / 1 lies on a grid of 1/32
+    grid = np.arange(0, 2 * n + 1, dtype=np.float64) / (2 * n)
+    rounded = np.clip(np.floor(grid * 2 + 0.5), 0, 2)  # ties (8 of 16 samples each way) rounded up
+    for noise in (0.0, 3e-7, -3e-7, 0.4 / (4 * n), -0.4 / (4 * n)):
+        got = tone_codes((grid + noise).clip(0, 1).astype(np.float32), n)
+        assert got.dtype == np.uint8 and (got == rounded).all(), noise
+    # the ties themselves: exactly half the samples on each side goes to the higher tone
+    assert tone_codes(np.float32([0.25, 0.75]), n).tolist() == [1, 2]
+    # one sample less on the upper side is the lower tone, whatever the noise
+    assert tone_codes(np.float32([7 / 32 + 1e-6, 23 / 32 + 1e-6]), n).tolist() == [0, 1]

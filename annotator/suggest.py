@@ -13,7 +13,7 @@ An entry point ``NAME = "module:factory"`` names a factory called as ``factory(n
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -88,15 +88,21 @@ def check_edges(edges: np.ndarray, ids_a: set[int], ids_b: set[int]) -> list[lis
     return out
 
 
-def pair_stats(state: dict, ids_a: list[int], ids_b: list[int], low: float = LOW_CONFIDENCE) -> dict:
+def pair_stats(state: dict, ids_a: list[int], ids_b: list[int], low: float = LOW_CONFIDENCE,
+               background_a: Collection[int] = (), background_b: Collection[int] = ()) -> dict:
     """What the queue sorts and filters on: the lowest confidence of an automatic match, how many
     automatic matches fall below ``low``, and how many segments are unlabelled (neither matched nor
-    marked "no match"), per frame."""
+    marked "no match"), per frame.
+
+    ``background_a`` / ``background_b``: the frames' background segments
+    (:func:`annotator.tables.background_ids`), never counted as unlabelled: a rendered pair leaves the
+    paper unmatched, and counting it would flag every pair.
+    """
     ma = {m[0] for m in state["matches"]}
     mb = {m[1] for m in state["matches"]}
     auto = [float(m[3]) for m in state["matches"] if m[2] != "manual"]
-    un_a = len(set(ids_a) - ma - set(state["unmatched_a"]))
-    un_b = len(set(ids_b) - mb - set(state["unmatched_b"]))
+    un_a = len(set(ids_a) - ma - set(state["unmatched_a"]) - set(background_a))
+    un_b = len(set(ids_b) - mb - set(state["unmatched_b"]) - set(background_b))
     return {"min_conf": min(auto) if auto else None, "low": sum(c < low for c in auto),
             "unlabelled": un_a + un_b, "unlabelled_a": un_a, "unlabelled_b": un_b}
 

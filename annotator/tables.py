@@ -1,4 +1,5 @@
-"""Keeping a frame's segment table in step with its edited label map, without a full recompute.
+"""Segment tables in the annotator: which segments are the frame's background, and keeping a
+frame's table in step with its edited label map, without a full recompute.
 
 A full :func:`dataprep.format.compute_segment_table` of a 1024² frame with a color image takes
 ~0.2 s (a weighted bincount per channel over every pixel); an edit touches a few segments, so only
@@ -74,3 +75,18 @@ def update_table(table: SegmentTable, old: np.ndarray, new: np.ndarray, bbox: tu
     return SegmentTable(ids[order].astype(np.int32), cat(table.area, part.area), cat(table.bbox, part.bbox),
                         cat(table.centroid, part.centroid), color_col, cat(table.label, part.label),
                         cat(table.color_label, part.color_label))
+
+
+def background_ids(table: SegmentTable, width: int, height: int) -> list[int]:
+    """Ids of a frame's background segments: correspondence label -1 and touching the frame border.
+
+    Rendered datasets (and PBC) give the paper around the character label -1 ("unknown /
+    background", docs/FORMAT.md) and their pairs neither match it nor mark it "no match", so without
+    this every pair would show it as unlabelled. A -1 segment inside the frame (a hole, a fresh
+    import's character) is really unlabelled and is not background. The page draws these plainly and
+    J skips them; the queue does not count them as unlabelled. Computed from the table alone, so an
+    edited frame's background follows its edits.
+    """
+    x, y, w, h = (table.bbox[:, k] for k in range(4))
+    border = (x <= 0) | (y <= 0) | (x + w >= width) | (y + h >= height)
+    return table.ids[(table.label == -1) & border].tolist()

@@ -36,7 +36,7 @@ from annotator import ops
 from annotator.args import arg, int_list, is_int, num, points, side_of
 from annotator.history import ANNOTATIONS, TMP_STALE_S, ClipStore, Transaction, now, store_lock, stray_files
 from annotator.suggest import LOW_CONFIDENCE, SuggestionCache, check_edges, pair_stats
-from annotator.tables import update_table
+from annotator.tables import background_ids, update_table
 from dataprep.errors import FormatError, LinecorrError
 from dataprep.format import images, layout
 from dataprep.format.atomic import atomic_write_json
@@ -206,6 +206,13 @@ class Workspace:
             return SegmentTable.from_json(read_json(p), p)
         return self._tables.get_or((clip, frame, v), load)
 
+    def background(self, clip: str, frame: str, v: int) -> list[int]:
+        """Background segment ids of a frame version (:func:`annotator.tables.background_ids`): sent
+        with the pair view, so the page neither hatches nor visits them, and left out of the queue's
+        unlabelled counts."""
+        info = self.clip(clip)
+        return background_ids(self.table(clip, frame, v), info.width, info.height)
+
     def frame_source(self, clip: str, frame: str, v: int) -> tuple[Path, Path]:
         """Files (label map PNG, segment table JSON) of a frame version."""
         if v == 0:
@@ -257,7 +264,8 @@ class Workspace:
             v = int(snap["frames"][side])
             t = self.table(clip, fid, v)
             frames[side] = {"id": fid, "version": v, "width": info.width, "height": info.height,
-                            "has_color": info.has_color, "segments": _table_json(t)}
+                            "has_color": info.has_color, "segments": _table_json(t),
+                            "background": self.background(clip, fid, v)}
         undo_kind = self._op_kind(clip, snap["undo"][-1]) if snap["undo"] else None
         redo_kind = self._op_kind(clip, snap["redo"][-1]) if snap["redo"] else None
         i = self.pair_ids.index(pid)
@@ -351,9 +359,11 @@ class Workspace:
             if status and st["status"] != status:
                 continue
             def stats(c=c, snap=snap, st=st) -> dict:
-                ids = {side: self.table(c, fid, int(snap["frames"][side])).ids.tolist()
-                       for side, fid in snap["frame_ids"].items()}
-                return pair_stats(st, ids["a"], ids["b"], low)
+                ids, bg = {}, {}
+                for side, fid in snap["frame_ids"].items():
+                    v = int(snap["frames"][side])
+                    ids[side], bg[side] = self.table(c, fid, v).ids.tolist(), self.background(c, fid, v)
+                return pair_stats(st, ids["a"], ids["b"], low, bg["a"], bg["b"])
             out.append({"id": pid, "status": st["status"], "version": snap["version"], "comment": st["comment"],
                         "matches": len(st["matches"]),
                         **self._stats.get_or((c, name, snap["version"], low), stats),

@@ -10,7 +10,7 @@ import { describe, getJSON, WriteQueue } from "./api.js";
 import { Effort } from "./effort.js";
 import { Outbox } from "./outbox.js";
 import { PairState, SIDES, other, unionBox } from "./state.js";
-import { HATCH, Pane, ViewTransform, rgba } from "./view.js";
+import { Pane, ViewTransform, rgba } from "./view.js";
 import { bindInput } from "./input.js";
 import { Panels } from "./panels.js";
 import { Suggestions, describeSuggestions, nextToCheck } from "./suggest.js";
@@ -260,12 +260,13 @@ export const app = {
   },
 
   /** Opaque color tables: A's colors from the chain, each B segment the color of its best match in A
-   * (manual first, then confidence, then the smaller id: as the server chains); no color: hatched. */
+   * (manual first, then confidence, then the smaller id: as the server chains); no color: hatched
+   * (the background: plain). */
   colorLuts() {
     const v = this.st.view, fa = this.clipColors.frames[v.frame_a] || {};
     const col = (c) => rgba(c[0], c[1], c[2], 255);
     const lut = { a: new Uint32Array(this.st.segs.a.maxId + 1), b: new Uint32Array(this.st.segs.b.maxId + 1) };
-    for (const id of this.st.segs.a.t.ids) lut.a[id] = fa[id] ? col(fa[id]) : HATCH;
+    for (const id of this.st.segs.a.t.ids) lut.a[id] = fa[id] ? col(fa[id]) : this.st.unsaidLut("a", id);
     const best = new Map();
     let edges = v.matches;
     if (this.clipColors.matcher) { // as the server chains with a matcher: its suggestions where no person decided
@@ -279,7 +280,7 @@ export const app = {
       const k = [src === "manual" ? 1 : 0, conf, -a], cur = best.get(b);
       if (!cur || k[0] > cur[0][0] || (k[0] === cur[0][0] && (k[1] > cur[0][1] || (k[1] === cur[0][1] && k[2] > cur[0][2])))) best.set(b, [k, a]);
     }
-    for (const id of this.st.segs.b.t.ids) { const m = best.get(id); lut.b[id] = m ? col(fa[m[1]]) : HATCH; }
+    for (const id of this.st.segs.b.t.ids) { const m = best.get(id); lut.b[id] = m ? col(fa[m[1]]) : this.st.unsaidLut("b", id); }
     return lut;
   },
 
@@ -442,7 +443,8 @@ export const app = {
     const chain = this.st.chainHint(h.side, h.id)
       ? ` · corrected in ${h.side === "a" ? "the pair before" : "the pair after"}` : "";
     $("#hover").textContent = `${h.side.toUpperCase()} #${h.id} · ${this.st.segs[h.side].area(h.id)} px · ` +
-      (m.length ? `matches ${other(h.side).toUpperCase()} ${m.join(", ")}` : un ? "no match (marked)" : "unlabelled") + chain;
+      (m.length ? `matches ${other(h.side).toUpperCase()} ${m.join(", ")}` : un ? "no match (marked)"
+        : this.st.isBackground(h.side, h.id) ? "background" : "unlabelled") + chain;
   },
 
   // ---- writes -----------------------------------------------------------------------------------

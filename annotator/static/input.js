@@ -64,7 +64,7 @@ export const KEYS = [
   ["Shift+r", "reject", "Review: reject (comment required)"],
   ["y", "accept_suggestion", "Accept the suggestion for the selected segment"],
   ["Shift+y", "accept_all", "Accept every suggestion at or above the threshold (manual matches kept)"],
-  ["j", "jump", "Next segment to check: unlabelled, or only low-confidence matches"],
+  ["j", "jump", "Next segment to check: unlabelled (the background never), or only low-confidence matches"],
   ["Shift+j", "jump_prev", "Previous segment to check"],
   ["]", "next", "Next pair (also →)"], ["[", "prev", "Previous pair (also ←)"], ["Shift+n", "next_todo", "Next pair to do"],
   ["q", "queue", "Queue"], ["h", "history", "History (restore any version)"], ["?", "help", "This help"],

@@ -9,7 +9,6 @@ export const SIDES = ["a", "b"];
 export const other = (side) => (side === "a" ? "b" : "a");
 const NO_MATCH = rgba(230, 40, 40, 150);
 const OVERLAY_ALPHA = 120;
-/** LUT value of unlabelled segments: view.js paints it as hatching, not as a colour. */
 
 export class PairState {
   constructor(view) {
@@ -52,12 +51,27 @@ export class PairState {
     }
     return this.chainSets[side].has(id);
   }
+  /** Whether a segment is the frame's background (label -1 and touching the border, as the server
+   * sends it in view.frames[side].background): drawn plainly, never unlabelled, skipped by J. A
+   * person may still match it; then it shows and counts like any matched segment. */
+  isBackground(side, id) {
+    if (!this.bgSets || this.bgSets.view !== this.view) {
+      const f = this.view.frames;
+      this.bgSets = { view: this.view, a: new Set(f.a.background || []), b: new Set(f.b.background || []) };
+    }
+    return this.bgSets[side].has(id);
+  }
+  /** LUT value of a segment the pair says nothing about (neither matched nor marked): nothing (the
+   * image shows through) for the background, else HATCH, which view.js paints as stripes. */
+  unsaidLut(side, id) { return this.isBackground(side, id) ? 0 : HATCH; }
   /** The matches [a, b, source, confidence] of a segment. */
   edgesOf(side, id) { return this.edges[side].get(id) || []; }
-  /** Segments of a side neither matched nor marked "no match". */
+  /** Segments of a side neither matched nor marked "no match", the background left out. */
   unlabelledCount(side) {
     let n = 0;
-    for (const id of this.segs[side].t.ids) if (!this.matchOf[side].has(id) && !this.unmatched[side].has(id)) n++;
+    for (const id of this.segs[side].t.ids) {
+      if (!this.matchOf[side].has(id) && !this.unmatched[side].has(id) && !this.isBackground(side, id)) n++;
+    }
     return n;
   }
 
@@ -86,7 +100,7 @@ export class PairState {
       const lut = new Uint32Array(n);
       for (const [id, sd] of seed[s]) if (id < n) lut[id] = groupColor(sd, OVERLAY_ALPHA);
       for (const id of this.unmatched[s]) if (id < n) lut[id] = NO_MATCH;
-      for (const id of segs.t.ids) if (id < n && !lut[id]) lut[id] = HATCH; // unlabelled: hatched
+      for (const id of segs.t.ids) if (id < n && !lut[id]) lut[id] = this.unsaidLut(s, id); // unlabelled: hatched, background: plain
       const old = this.luts[s];
       changed[s] = segs.t.ids.filter((id) => (id < old.length ? old[id] : 0) !== lut[id]);
       this.luts[s] = lut;

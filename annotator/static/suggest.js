@@ -7,7 +7,7 @@
 // threshold (never over a manual match). J / Shift+J walk the segments still to check: unlabelled
 // ones (neither matched nor marked "no match"), those whose matches are all automatic and below
 // the threshold, and those a person corrected in the neighbouring pair (the chain) not yet
-// decided here.
+// decided here; never the frame's background (PairState.isBackground).
 
 import { getJSON } from "./api.js";
 import { SIDES, other } from "./state.js";
@@ -55,8 +55,10 @@ export class Suggestions {
   }
 }
 
-/** Whether a segment still needs a look: unlabelled, or only automatic matches below ``t``. */
+/** Whether a segment still needs a look: unlabelled, or only automatic matches below ``t``; never the
+ * background (the paper around the character, unmatched in every rendered pair). */
 export function needsCheck(st, side, id, t) {
+  if (st.isBackground(side, id)) return false;
   const edges = st.edgesOf(side, id);
   // corrected in the neighbouring pair (the chain): to look at here too, until a person decided here
   if (st.chainHint(side, id) && !edges.some((m) => m[2] === "manual")) return true;

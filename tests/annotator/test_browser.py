@@ -426,16 +426,17 @@ def suggest_server(toy_root):
 
 def _to_check(root, t: float, backwards: bool = False) -> tuple[str, int]:
     """The first segment J (Shift+J: ``backwards``) selects from no selection: A's ids then B's (B's
-    last first, backwards), unlabelled or with only automatic matches below t."""
+    last first, backwards), unlabelled or with only automatic matches below t, never the background."""
     ws = Workspace(root)
     snap = ws.current(P1)
     st = snap["state"]
+    view = ws.view(P1, snap)
     order = (("a", 0), ("b", 1))
     for side, k in order[::-1] if backwards else order:
         ids = ws.table("toy000", snap["frame_ids"][side], int(snap["frames"][side])).ids.tolist()
         for sid in ids[::-1] if backwards else ids:
             edges = [m for m in st["matches"] if m[k] == sid]
-            if sid in st[f"unmatched_{side}"]:
+            if sid in st[f"unmatched_{side}"] or sid in view["frames"][side]["background"]:
                 continue
             if not edges or all(m[2] != "manual" and m[3] < t for m in edges):
                 return side, sid
@@ -514,6 +515,53 @@ def test_suggestions_accept_one_key_accept_all_jump_and_annotator_name(suggest_s
     users = {v["user"] for v in Workspace(toy_root).history(P1) if v["version"] > 0}
     assert users == {"Ann Tester"}
     assert "Ann Tester" in load_effort(toy_root, P1)["by_user"]
+    assert not errors
+
+
+def test_the_background_is_plain_not_counted_and_j_skips_it_but_it_can_be_matched(server, browser, toy_root):
+    """The toy's paper (label -1, touching the border, in no match and no "no match" mark, as a
+    rendered pair leaves it) is not hatched, not in the status bar's unlabelled count and not what J
+    selects; an unlabelled segment inside the frame still is all three. A click still matches it."""
+    ds = Dataset.open(toy_root)
+    seg_a, seg_b = ds.load_seg("toy000", "0000"), ds.load_seg("toy000", "0001")
+    paper_a, paper_b = int(seg_a[0, 0]), int(seg_b[0, 0])
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = _open(page, server)
+    lut = "([s, id]) => window.__annot.st.luts[s][id]"
+    hatch = 1  # the LUT value view.js paints as stripes (HATCH)
+    assert page.evaluate(lut, ["a", paper_a]) == page.evaluate(lut, ["b", paper_b]) == 0  # plain, not hatched
+    # pixel (0, 0) is where the hatching draws a stripe: nothing is painted over the paper there
+    assert page.evaluate("[...window.__annot.panes.a.ovlCtx.getImageData(0, 0, 1, 1).data]")[3] == 0
+    assert page.evaluate("document.body.dataset.unlabelled") == "0"
+    assert "unlabelled A 0 / B 0" in page.inner_text("#counts")
+    assert page.evaluate("window.__annot.st.view.frames.a.background") == [paper_a]  # what the server sent
+    assert page.evaluate("window.__annot.st.view.frames.b.background") == [paper_b]
+
+    # an interior segment left with no match: hatched, counted, and what J selects (not A's paper, id 1)
+    inner = _fg(toy_root, "0000", 1)[0]
+    _click(page, "a", _inside(seg_a, inner))
+    page.keyboard.press("x")
+    _saved(page, 1)
+    assert page.evaluate(lut, ["a", inner]) == hatch and paper_a < inner
+    assert page.evaluate("window.__annot.st.unlabelledCount('a')") == 1
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.wait_for_function("s => document.body.dataset.selected === s", arg=f"a{inner}")
+    assert _to_check(toy_root, 0.7) == ("a", inner)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+J")  # backwards from B's last id to its first: B's paper is never selected
+    page.wait_for_function("document.body.dataset.selected !== ''")
+    side, sid = _to_check(toy_root, 0.7, backwards=True)
+    assert page.evaluate("document.body.dataset.selected") == f"{side}{sid}" != f"b{paper_b}"
+
+    # chosen explicitly, the background is matched like any segment (and coloured as its group)
+    page.keyboard.press("Escape")
+    _click(page, "a", _inside(seg_a, paper_a))
+    _click(page, "b", _inside(seg_b, paper_b))
+    _saved(page, 2)
+    st = Workspace(toy_root).current(P1)["state"]
+    assert [m for m in st["matches"] if m[0] == paper_a] == [[paper_a, paper_b, "manual", 1.0]]
+    assert page.evaluate(lut, ["a", paper_a]) not in (0, hatch)
     assert not errors
 
 

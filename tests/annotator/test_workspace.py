@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from annotator.history import ClipStore
 from annotator.workspace import ConflictError, Workspace
-from dataprep.format import Dataset, compute_segment_table
+from dataprep.format import Dataset, compute_segment_table, layout
+from dataprep.format.atomic import atomic_write_json
 
 P1, P2 = "toy000/0000__0001", "toy000/0001__0002"
 
@@ -154,3 +157,40 @@ def test_several_undos_in_a_row_then_redos(toy_root):
         v = ws.redo(P1, v)["pair"]["version"]
     seg = ws.seg("toy000", "0000", ws.frame_version("toy000", "0000"))
     assert not np.isin([max(a, b), c], seg).any() and ws.current(P1)["state"] == done
+
+
+def test_the_background_is_not_unlabelled_but_an_interior_unknown_segment_is(toy_root):
+    """Label -1 touching the frame border is the background (the paper of a rendered frame, which no
+    pair matches or marks): sent with the view and not counted as unlabelled in the queue. A -1
+    segment inside the frame is unlabelled, also when every label of the frame is -1 (a fresh import)."""
+    ds = Dataset.open(toy_root)
+
+    def border(t) -> np.ndarray:
+        x, y, w, h = t.bbox.T
+        return (x == 0) | (y == 0) | (x + w == 160) | (y + h == 160)
+
+    ta, tb = ds.load_segments("toy000", "0000"), ds.load_segments("toy000", "0001")
+    paper_a, paper_b = (t.ids[(t.label == -1) & border(t)].tolist() for t in (ta, tb))
+    assert len(paper_a) == len(paper_b) == 1  # the toy's background: label -1, in no match and no mark
+    snap = Workspace(toy_root).current(P1)["state"]
+    assert all(m[0] not in paper_a and m[1] not in paper_b for m in snap["matches"])
+    assert not set(paper_a) & set(snap["unmatched_a"]) and not set(paper_b) & set(snap["unmatched_b"])
+    # frame 0000 as a fresh import has it: every label -1 (its pairs keep their matches)
+    atomic_write_json(ds.path("toy000", layout.SEGMENTS, "0000"),
+                      dataclasses.replace(ta, label=np.full(len(ta), -1, np.int64)).to_json("0000"))
+
+    ws = Workspace(toy_root)
+    rows = {q["id"]: q for q in ws.queue()}
+    assert rows[P1]["unlabelled"] == 0 and rows[P2]["unlabelled"] == 0  # was 2 each: A's and B's paper
+    view = ws.view(P1)  # the page is told which they are
+    assert view["frames"]["a"]["background"] == ta.ids[border(ta)].tolist() == paper_a  # interior ones: not
+    assert view["frames"]["b"]["background"] == paper_b == ws.view(P2)["frames"]["a"]["background"]
+    # an interior -1 segment left with no match is unlabelled; the background still is not
+    inner = next(int(i) for i, b in zip(ta.ids, border(ta)) if not b)
+    ws.apply(P1, 0, {"kind": "unassign", "side": "a", "seg": inner})
+    row = next(q for q in ws.queue() if q["id"] == P1)
+    assert row["unlabelled_a"] == 1
+    assert [q["id"] for q in ws.queue() if q["unlabelled"]] == [P1]
+    # a person may still match the background: then it is a match like any other
+    out = ws.apply(P1, 1, {"kind": "assign", "side": "a", "seg": paper_a[0], "targets": paper_b})
+    assert [paper_a[0], paper_b[0], "manual", 1.0] in out["pair"]["matches"]

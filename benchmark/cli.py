@@ -19,8 +19,9 @@ def register_train(sub, name: str) -> None:
         run_train)
     p.add_argument("model", choices=list(MODELS), help="model to train: " + models_help())
     p.add_argument("--config", default="tiny",
-                   help="preset name (tiny: CPU, minutes; paper: the paper's settings, GPU) or a YAML file "
-                        "(which may start from a preset with `preset: tiny`); default tiny")
+                   help="preset name (tiny: CPU, minutes; small: the CPU reference, hours, resumable; paper: the "
+                        "paper's settings, GPU) or a YAML file (which may start from a preset with `preset: tiny`); "
+                        "default tiny")
     p.add_argument("--dataset", help="dataset with a train split: a folder (project format), a folder written by "
                                      "`linecorr publish`, or the Hub id ORG/NAME of one; or --benchmark")
     _streaming_arg(p)

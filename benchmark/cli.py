@@ -346,7 +346,12 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("--reference", required=True, help="colored reference frame (flat colors, dark lines)")
     p.add_argument("--reference-line", help="line image of the reference (default: recovered from its colors: "
                                             "lines divided by the fills, borders between fills as shading lines; "
-                                            "a warning names the reference where tiny regions' fills are guesses)")
+                                            "where tiny regions show their fill only darkened by lines, so the colors "
+                                            "cannot tell it, an error asks for this file or --estimate-fills)")
+    p.add_argument("--estimate-fills", action="store_true",
+                   help="without --reference-line, accept estimated fills for tiny regions whose color the colored "
+                        "reference cannot tell (an eye at low resolution), with a warning naming the reference; "
+                        "the reference frame may then not come back exactly")
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
@@ -361,7 +366,7 @@ def run_colorize(args) -> int:
     cfg = load_config(ColorizeConfig, args.config, args.overrides)
     matcher = AntMatcher.from_checkpoint(args.checkpoint, args.device)
     colorize_files(args.reference, args.lines, args.out, matcher, args.reference_line, cfg,
-                   progress=lambda items: _bar(items, "colorize"))
+                   progress=lambda items: _bar(items, "colorize"), estimate_fills=args.estimate_fills)
     print(f"wrote {len(args.lines)} colored frames to {args.out}")
     return 0
 

@@ -13,9 +13,11 @@ regions. With its line image (``--reference-line``) they are; without it, the li
 recovered from the colored frame (:func:`reference_line`: the dark lines divided by the fill under
 them, and every boundary between two fills that no line covers drawn as a shading line) and
 segmented by the same segmenter. A region so thin that all its pixels are darkened by its lines'
-anti-aliasing takes the frame's fill of which they are shades (:func:`thin_region_fills`); a
-tiny region whose color occurs nowhere else undarkened (an eye) keeps an estimate, and the
-reference is named in a warning: only its line image tells how dark the lines made it.
+anti-aliasing takes the frame's fill of which they are shades (:func:`thin_region_fills`). A
+tiny region whose color occurs nowhere else undarkened (an eye) can only be estimated: only the
+line image tells how dark its lines made it. The default then refuses (a ``LinecorrError`` naming
+the reference, before anything is written), since an estimate cannot promise the reference frame
+back; ``estimate_fills`` (``--estimate-fills``) accepts the estimates with a warning instead.
 """
 
 from __future__ import annotations
@@ -353,7 +355,8 @@ def flat_fill(seg: np.ndarray, ids: np.ndarray, colors: np.ndarray, line: np.nda
 
 def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray], ref_line: np.ndarray | None = None,
                       cfg: ColorizeConfig | None = None, ref_alpha: np.ndarray | None = None,
-                      names: list | None = None, ref_name: str | None = None) -> list[np.ndarray]:
+                      names: list | None = None, ref_name: str | None = None,
+                      estimate_fills: bool = False) -> list[np.ndarray]:
     """Propagate the reference's colors through ``lines`` recursively.
 
     Args:
@@ -365,14 +368,19 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
         cfg: segmenter and threshold.
         ref_alpha: alpha of an RGB ``ref_color`` (transparent = paper).
         names: the line images' files: a line image with no segment or one gets a warning naming it.
-        ref_name: the reference's file: without ``ref_line``, a warning naming it when some of its
-            regions' fills could only be estimated (see :func:`recover_reference`).
+        ref_name: the reference's file, named in the error (or, with ``estimate_fills``, the
+            warning) when some of its regions' fills could only be estimated.
+        estimate_fills: without ``ref_line``, accept estimated fills for the small regions whose
+            color the colored frame cannot tell (see :func:`recover_reference`), with a warning;
+            False = refuse such a reference.
 
     Returns:
         One ``(H, W, 3) uint8`` RGB flat-filled image per line image.
 
     Raises:
-        LinecorrError: the reference yields fewer than two segments (pass its line image).
+        LinecorrError: the reference yields fewer than two segments (pass its line image); without
+            ``ref_line`` and ``estimate_fills``, some of its regions' fills can only be estimated.
+            Raised before ``lines`` is read, so a caller has written nothing yet.
     """
     from dataprep.errors import warn
     from dataprep.format.images import to_gray
@@ -383,6 +391,12 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
     fill = None
     if ref_line is None:
         ref_line, fill, guessed = recover_reference(ref_color, ref_alpha)
+        if guessed.any() and not estimate_fills:
+            # An estimate can miss the reference frame itself (98.69 % instead of >= 99.9 % on a
+            # 192-px toy): the default must reproduce it, so it asks for what tells the fills.
+            raise LinecorrError(f"{int(guessed.sum())} px of small regions show their fill only darkened by lines, "
+                                "so their colors cannot be told from the colored frame; pass the reference's line "
+                                "image (--reference-line), or --estimate-fills to accept estimates", ref_name)
         if ref_name is not None and guessed.any():
             warn(f"{int(guessed.sum())} px of small regions show their fill only darkened by lines: their colors "
                  "are estimated (pass --reference-line for exact ones)", ref_name)
@@ -418,7 +432,7 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
 
 def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike], out: str | os.PathLike,
                    matcher, reference_line_path: str | os.PathLike | None = None, cfg: ColorizeConfig | None = None,
-                   progress: Callable[[Iterable], Iterable] | None = None) -> list[Path]:
+                   progress: Callable[[Iterable], Iterable] | None = None, estimate_fills: bool = False) -> list[Path]:
     """``linecorr colorize``: read the files, colorize, write one PNG per line image into ``out``.
 
     Line images may be any PNG mode (gray, gray+alpha, RGB with colored shading lines, RGBA,
@@ -433,12 +447,16 @@ def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike],
         reference_line_path: the reference's line image, or None to recover it from its colors.
         cfg: settings.
         progress: optional wrapper of the per-frame loop (e.g. tqdm).
+        estimate_fills: without ``reference_line_path``, accept estimated fills where the
+            reference's colors cannot tell them (see :func:`colorize_sequence`).
 
     Returns:
         The written paths.
 
     Raises:
-        LinecorrError: unreadable files, two line images with one name, a reference without regions.
+        LinecorrError: unreadable files, two line images with one name, a reference without regions,
+            a reference whose fills can only be estimated (without ``estimate_fills``). Nothing is
+            written then: every output is written after :func:`colorize_sequence` returns.
     """
     from dataprep.format.atomic import atomic_write_bytes
     from dataprep.format.images import encode_png, read_image_8bit
@@ -454,9 +472,15 @@ def colorize_files(reference: str | os.PathLike, lines: list[str | os.PathLike],
     if dup:
         raise LinecorrError(f"two line images would both be written as {min(dup)}; rename one")
     imgs = [read_image_8bit(p) for p in lines]
+
+    def frames() -> Iterable[np.ndarray]:
+        # the progress bar starts with the first frame: a refused reference prints its error alone
+        yield from progress(imgs) if progress else imgs
+
     try:
-        colored = colorize_sequence(matcher, ref, progress(imgs) if progress else imgs, ref_line, cfg,
-                                    names=[str(p) for p in lines], ref_name=str(reference))
+        colored = colorize_sequence(matcher, ref, frames(), ref_line, cfg,
+                                    names=[str(p) for p in lines], ref_name=str(reference),
+                                    estimate_fills=estimate_fills)
     except LinecorrError as e:
         if e.path is None:
             raise LinecorrError(str(e), reference_line_path or reference) from None

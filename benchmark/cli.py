@@ -111,6 +111,8 @@ def register_score(sub, name: str) -> None:
                         "color = colored frames too (benchmark.inputs)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
+    p.add_argument("--name", help="with --model: the method's name in the result and on the leaderboard (default "
+                                  "from the model and its preset, e.g. ant-tiny), e.g. ant-tiny-v2 for a second checkpoint")
     add_config_args(p, "horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
                     "benchmark/region_score.py RegionScoreConfig (min_share, ...)")
 
@@ -153,6 +155,8 @@ def run_score(args) -> int:
         raise LinecorrError("give exactly one of: a predictions file, --method or --model")
     if args.checkpoint and not args.model:
         raise LinecorrError("--checkpoint goes with --model")
+    if args.name and not args.model:
+        raise LinecorrError("--name goes with --model (baselines keep their names)")
     if args.protocol and not _two_protocols(args):
         raise LinecorrError("--protocol goes with a --model scored on two protocols (the others have one)")
     if regions == "baselines":
@@ -201,7 +205,7 @@ def _method_args(args, name: str) -> list[str]:
     """How one method of this run is named on a command line (one baseline of all-baselines)."""
     if args.model:
         return ["--model", args.model, "--checkpoint", args.checkpoint] + \
-            (["--device", args.device] if args.device != "cpu" else [])
+            (["--device", args.device] if args.device != "cpu" else []) + (["--name", args.name] if args.name else [])
     return ["--method", name]
 
 
@@ -334,6 +338,8 @@ def _model_matchers(args) -> list:
     cfg = getattr(args, "_region_cfg", None)
     if cfg is not None:  # a region-protocol model takes its post-processing settings from the score config
         matcher.use_score_config(cfg)
+    if args.name:  # a second checkpoint of one preset gets its own name on the leaderboard
+        matcher.name = args.name
     return [(matcher.name, matcher)]
 
 

@@ -81,3 +81,25 @@ def test_predictions_go_beside_an_out_result_not_into_the_cwd(toy_dataset, tmp_p
     assert main(["score", "--method", "nearest-aligned", "--dataset", str(toy_dataset), "--out", str(out)]) == 0
     assert out.is_file() and (out.parent / "predictions_nearest-aligned.json.gz").is_file()
     assert not list(cwd.iterdir())
+
+
+def test_a_named_model_result_keeps_its_name_when_re_run(toy_dataset, tmp_path, capsys):
+    import torch
+
+    from benchmark.models.ant.model import AnT
+    from benchmark.train.checkpoint import save_checkpoint
+    from benchmark.train.config import tiny
+
+    torch.manual_seed(0)
+    cfg = tiny()
+    ckpt = save_checkpoint(tmp_path / "m.safetensors", AnT(cfg.model), cfg, step=0)
+    assert main(["score", "--model", "ant", "--checkpoint", str(ckpt), "--name", "ant-tiny-second",
+                 "--dataset", str(toy_dataset), "--out-dir", str(tmp_path)]) == 0
+    result = tmp_path / "result_ant-tiny-second.json"
+    r = json.loads(result.read_text())
+    assert r["method"]["name"] == "ant-tiny-second" and "--name" in r["provenance"]["command"]
+    capsys.readouterr()
+    assert main(["score", "--check", str(result)]) == 0
+    assert f"same   {result}" in capsys.readouterr().out
+    # a baseline keeps its own name
+    assert main(["score", "--method", "nearest-aligned", "--name", "x", "--dataset", str(toy_dataset)]) != 0

@@ -52,11 +52,14 @@ bench: setup
 V2_STYLES := exact clean rough extracted
 ANT_CKPT  ?= results/standard/runs/ant-tiny/best.safetensors
 VIT_CKPT  ?= results/v2/runs/patch-vit-tiny/best.safetensors
+# AnT tiny trained on v2's train split (the label-source ablation's correspondence run, docs/ANT.md)
+ANT_V2_CKPT ?= results/ablation/correspondence/best.safetensors
 benchmark: setup
 	@for s in $(V2_STYLES); do d=results/v2/$$s; \
 	  test -f $$d/result_lightglue-vote.json || $(VENV)/bin/linecorr score --method all-baselines --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_tb-hungarian-features_regions.json || $(VENV)/bin/linecorr score --method region-baselines --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-tiny.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_ant-tiny-v2.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_V2_CKPT) --name ant-tiny-v2 --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test ! -f $(VIT_CKPT) || test -f $$d/result_patch-vit-tiny_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard

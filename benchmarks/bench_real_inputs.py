@@ -246,29 +246,26 @@ def mode_of(path: Path) -> str:
 # Cases
 
 
+def segment_row(cli: Cli, case: str, desc: str, src: Path, out: Path, truth) -> dict:
+    """``linecorr segment SRC --out OUT`` as one row: segments found per frame against the truth."""
+    r = cli("segment", src, "--out", out)
+    got = segment_counts(out).get(src.name) if r["rc"] == 0 else None
+    res = f"{'/'.join(map(str, got))} (true {'/'.join(map(str, truth))} of ≥8 px)" if got else "no output"
+    return row(case, desc, cli, r, res)
+
+
 def case1(cli: Cli, tmp: Path) -> list[dict]:
     kinds = line_kinds(tmp / "kinds")
-    rows = []
-    for name, (desc, truth) in kinds.items():  # one run per kind: one unreadable kind must not hide the others
-        out = tmp / f"seg_{name}"
-        r = cli("segment", tmp / "kinds" / name, "--out", out)
-        got = segment_counts(out).get(name) if r["rc"] == 0 else None
-        res = f"{'/'.join(map(str, got))} (true {'/'.join(map(str, truth))} of ≥8 px)" if got else "no output"
-        rows.append(row("1", desc, cli, r, res))
-    return rows
+    # one run per kind: one unreadable kind must not hide the others
+    return [segment_row(cli, "1", desc, tmp / "kinds" / name, tmp / f"seg_{name}", truth)
+            for name, (desc, truth) in kinds.items()]
 
 
 def case2(cli: Cli, tmp: Path) -> list[dict]:
     truth = pencil_scan(tmp / "pencil")
-    rows = []
-    for clip, desc in (("clean", "the same drawings, black on white (control)"),
-                       ("scan", "pencil scan, grey paper 130-180, noise σ5, vignetting")):
-        out = tmp / f"seg_pencil_{clip}"
-        r = cli("segment", tmp / "pencil" / clip, "--out", out)
-        got = segment_counts(out).get(clip) if r["rc"] == 0 else None
-        res = f"{'/'.join(map(str, got))} (true {'/'.join(map(str, truth))} of ≥8 px)" if got else "no output"
-        rows.append(row("2", desc, cli, r, res))
-    return rows
+    return [segment_row(cli, "2", desc, tmp / "pencil" / clip, tmp / f"seg_pencil_{clip}", truth)
+            for clip, desc in (("clean", "the same drawings, black on white (control)"),
+                               ("scan", "pencil scan, grey paper 130-180, noise σ5, vignetting"))]
 
 
 def case3(cli: Cli, tmp: Path) -> list[dict]:

@@ -42,6 +42,12 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
         return tuple(seq) if origin is tuple else seq
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if typ is float and isinstance(value, str):
+        # YAML 1.1 (PyYAML) reads "1e-9" and "1E5" as strings (it wants "1.0e-9"); Python's spelling is meant
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if typ is bool and not isinstance(value, bool):
         raise LinecorrError(f"config key {key!r}: expected true/false, got {value!r}")
     if isinstance(typ, type) and not isinstance(value, typ):

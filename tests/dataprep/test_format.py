@@ -183,6 +183,16 @@ def test_config_overrides(tmp_path):
         load_config(C, tmp_path / "bad.yaml")
 
 
+def test_float_overrides_take_exponent_notation():
+    from dataprep.config import load_config
+
+    # PyYAML reads "1e-9" as a string (YAML 1.1 wants "1.0e-9"); a float field takes it as Python would
+    for text, want in (("1e-9", 1e-9), ("1E5", 1e5), ("2.5e-3", 2.5e-3), ("3", 3.0)):
+        assert load_config(Outer, None, [f"lr={text}"]).lr == want
+    with pytest.raises(LinecorrError, match="expected float"):
+        load_config(Outer, None, ["lr=fast"])
+
+
 # module level: the config loader resolves the fields' type names in the module
 @dataclasses.dataclass
 class Inner:

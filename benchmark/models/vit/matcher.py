@@ -22,7 +22,7 @@ import torch
 from benchmark.models import MatcherInfo, count_parameters
 from benchmark.models.vit.inputs import Letterbox, letterbox_for
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
-from benchmark.models.vit.postprocess import PostprocessConfig, regions_from_patches
+from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
 from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions, normalized_similarity
 from benchmark.region_score import RegionPrediction
 
@@ -127,16 +127,31 @@ class PatchVitMatcher:
         Returns:
             :class:`~benchmark.region_score.RegionPrediction` with maps at the frames' own size.
         """
-        ps = self._pair(fa, fb)
-        p = self.model.cfg.patch_size
-        n = ps.cos.shape[0] // 2
+        return self.predict_from(self._pair(fa, fb))
+
+    def region_pair(self, ps: PairSimilarity) -> tuple[ImageRegions, ImageRegions]:
+        """Both images' regions (the post-processing, ``self.post``) from a pair's model outputs."""
+        p, n = self.model.cfg.patch_size, ps.cos.shape[0] // 2
         norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
-        ra = regions_from_patches(ps.line_a, norm[:n, :n], p, self.post, ps.valid[:n])
-        rb = regions_from_patches(ps.line_b, norm[n:, n:], p, self.post, ps.valid[n:])
+        return (regions_from_patches(ps.line_a, norm[:n, :n], p, self.post, ps.valid[:n]),
+                regions_from_patches(ps.line_b, norm[n:, n:], p, self.post, ps.valid[n:]))
+
+    def predict_from(self, ps: PairSimilarity, regions: tuple[ImageRegions, ImageRegions] | None = None,
+                     patch_level: bool = True) -> RegionPrediction:
+        """:meth:`predict` from a pair's model outputs (:meth:`similarity`) with this matcher's current
+        ``post`` / ``match_cfg``: one forward pass serves many post-processing settings (tuning).
+
+        Args:
+            regions: :meth:`region_pair` of ``ps`` when the caller has it (only ``match_cfg`` changed).
+            patch_level: False leaves the patch similarity out (``similarity=None``: no patch metrics).
+        """
+        ra, rb = regions or self.region_pair(ps)
+        norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
         matches, s_ab, _ = match_patch_regions(norm, ra.patch_region, rb.patch_region, self.match_cfg)
         return RegionPrediction(
             map_a=ps.box_a.to_frame(ra.regions), map_b=ps.box_b.to_frame(rb.regions), matches=matches,
-            similarity=self.paper_similarity(ps), image_size=self.model.cfg.image_size, patch_size=p,
+            similarity=self.paper_similarity(ps) if patch_level else None,
+            image_size=self.model.cfg.image_size, patch_size=self.model.cfg.patch_size,
             extras={"clusters_a": ra.clusters, "clusters_b": rb.clusters, "patch_region_a": ra.patch_region,
                     "patch_region_b": rb.patch_region, "region_similarity": s_ab})
 

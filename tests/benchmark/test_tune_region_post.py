@@ -1,0 +1,54 @@
+"""benchmarks/tune_region_post.py on toy data: every setting is scored, the thresholds change the
+outcome, and the chosen setting scores the same through `linecorr score --set ...`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from dataprep.cli import main
+
+FAST = ["--set", "model.image_size=128", "--set", "data.crop=64", "--set", "model.dim=32", "--set", "model.heads=2",
+        "--set", "model.depth=1", "--set", "model.multiplex_layers=1", "--set", "steps=3", "--set", "eval_every=3",
+        "--set", "ckpt_every=3", "--set", "workers=0", "--set", "val_pairs=2", "--set", "batch_size=2",
+        "--set", "time_limit_min=0", "--set", "loss.positives=32", "--set", "loss.negatives=8"]
+
+
+def test_grid_choice_and_score_agree(toy_dataset, tmp_path, capsys, repo_module):
+    run = tmp_path / "run"
+    assert main(["train", "patch-vit", "--config", "tiny", "--dataset", str(toy_dataset), "--out", str(run), *FAST]) == 0
+    ckpt = run / "best.safetensors"
+    tune = repo_module("benchmarks/tune_region_post.py")
+    out = tmp_path / "tuning.json"
+    # match threshold 0.9999 matches (almost) nothing; 1e-9 matches every region to its best partners
+    assert tune.main(["--checkpoint", str(ckpt), "--dataset", str(toy_dataset), "--pairs", "2",
+                      "--merge", "0.02,0.5", "--edge", "0.03", "--match", "1e-9,0.9999", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"wrote {out}" in text and "--set post.merge_threshold=" in text
+    rec = json.loads(out.read_text())
+    rows = rec["rows"]
+    assert len(rows) == 4 and rec["split"] == "val" and all(r["pairs"] == 2 for r in rows)
+    assert [r["region/f1"] for r in rows] == sorted((r["region/f1"] for r in rows), reverse=True)
+    assert rec["best"] == rows[0]
+    by = {(r["merge_threshold"], r["match_threshold"]): r for r in rows}
+    # the thresholds reach the post-processing and the matching
+    assert by[(0.02, 1e-9)]["region/recall"] > by[(0.02, 0.9999)]["region/recall"]
+    assert by[(0.02, 1e-9)]["region/cluster_ratio"] != by[(0.5, 1e-9)]["region/cluster_ratio"]
+    # the choice, applied by `linecorr score` on the same pairs, gives the same region scores
+    res = tmp_path / "res"
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(ckpt), "--dataset", str(toy_dataset),
+                 "--split", "val", "--protocol", "regions", "--out-dir", str(res), "--set", "max_pairs=2",
+                 *shlex.split(rec["set"])]) == 0
+    m = json.loads((res / "result_patch-vit-tiny_regions.json").read_text())["metrics"]
+    for k in ("region/precision", "region/recall", "region/ari", "region/cluster_ratio"):
+        assert m[k] == pytest.approx(rec["best"][k], abs=1e-9), k
+
+
+def test_bad_checkpoint_is_one_line(toy_dataset, tmp_path, capsys, repo_module):
+    tune = repo_module("benchmarks/tune_region_post.py")
+    missing = tmp_path / "nope.safetensors"
+    assert tune.main(["--checkpoint", str(missing), "--dataset", str(toy_dataset), "--pairs", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "nope.safetensors" in err[0]

@@ -294,6 +294,13 @@ def _view_meta(ds, args) -> dict:
         out["line_style"] = args.line_style
     if ds.pair_gaps is not None:
         out["gaps"] = ds.pair_gaps
+    if getattr(args, "benchmark", None):
+        from benchmark.standard import reference_record
+
+        rec = reference_record(ds.root)  # written by ensure_benchmark just before (benchmark.standard)
+        if rec:  # the reference this render stands for, and how many of its frames differ from it
+            out["reference"] = {"benchmark": rec["benchmark"], "hash": rec["reference_hash"],
+                                "frames_differing": len(rec["frames_differing"]), "frames": rec["frames"]}
     return out
 
 

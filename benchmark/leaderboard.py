@@ -62,10 +62,48 @@ def load_results(paths: list[str | os.PathLike]) -> list[dict]:
 TRACK_PRIMARY = {"line": PRIMARY, "color": PRIMARY, "raw-line": "region/recall"}
 
 
+def _data_hash(b: dict) -> str:
+    """The data a result was scored on: a standard benchmark's reference hash (whether its render was
+    the whole benchmark, its test split alone, or a near-reference render from another machine:
+    ``benchmark.standard``), else the ground-truth (or content) hash of the data."""
+    from benchmark.standard import BENCHMARKS
+
+    ref = b.get("reference") or {}
+    h = b.get("ground_truth_hash") or b.get("content_hash") or ""
+    for bench in BENCHMARKS.values():
+        if bench.name == ref.get("benchmark") or h in (bench.hash, *bench.split_hashes.values()):
+            return bench.hash or h
+    return h
+
+
+def near_reference(r: dict) -> tuple[int, int] | None:
+    """``(frames differing, frames)`` when ``r`` was scored on a render that differs from its
+    benchmark's reference (a few pixels each: ``benchmark.standard.MAX_DIFFERING_FRAMES``), else None."""
+    ref = r.get("benchmark", {}).get("reference") or {}
+    return (ref["frames_differing"], ref["frames"]) if ref.get("frames_differing") else None
+
+
+def display_name(r: dict) -> str:
+    """The method's name, marked † when it was scored on a near-reference render (see the table's note)."""
+    return r["method"].get("name", "?") + (" †" if near_reference(r) else "")
+
+
+def _near_reference_notes(rows: list[dict]) -> list[str]:
+    """The note under a table with † rows (Markdown lines, a blank one last), or nothing."""
+    marked = [(display_name(r), near_reference(r)) for r in rows if near_reference(r)]
+    if not marked:
+        return []
+    counts = sorted({f"{d} of {n}" for _, (d, n) in marked})
+    note = (f"† scored on a render whose ground truth differs from the benchmark's reference in {', '.join(counts)} "
+            "frames, a few pixels each (Blender is not bit-exact across machines; docs/BENCHMARK.md): comparable "
+            "with the other rows, not bit-identical.")
+    return [note, ""]
+
+
 def _group_key(r: dict) -> tuple[str, str, str, str, str]:
     """One table per (dataset, split, line style, track, data hash): only like is compared with like."""
     b = r.get("benchmark", {})
-    h = b.get("ground_truth_hash") or b.get("content_hash") or ""
+    h = _data_hash(b)
     style = b.get("line_style", "") + (f", gaps {','.join(map(str, b['gaps']))}" if b.get("gaps") else "")
     return (b.get("dataset", "?"), b.get("split", "?"), style, b.get("track", "line"), h[:12])
 
@@ -141,8 +179,9 @@ def write_markdown(results: list[dict], path: Path) -> Path:
                 v = r["metrics"].get(c)
                 s = _fmt(v, c)
                 cells.append(f"**{s}**" if v is not None and v == _best(rows, c) else s)
-            lines.append(f"| {r['method'].get('name', '?')} | " + " | ".join(cells) + " |")
+            lines.append(f"| {display_name(r)} | " + " | ".join(cells) + " |")
         lines.append("")
+        lines += _near_reference_notes(rows)
         for r in rows:
             prov = r.get("provenance", {})
             lines.append(f"- **{r['method'].get('name')}**: {r['method'].get('description', '')} "
@@ -248,10 +287,11 @@ def write_html(results: list[dict], path: Path) -> Path:
                 v = r["metrics"].get(c)
                 cls = " class='best'" if v is not None and v == _best(rows, c) else ""
                 cells.append(f"<td{cls} data-v='{'' if v is None else v}'>{_fmt(v, c)}</td>")
-            nm = html.escape(r["method"].get("name", "?"))
+            nm = html.escape(display_name(r))
             parts.append(f"<tr><td data-v='{nm}' title='{html.escape(r['method'].get('description', ''))}'>{nm}</td>"
                          + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
+        parts += [f"<p><small>{html.escape(n[2:]).replace('`', '')}</small></p>" for n in _near_reference_notes(rows) if n]
         metric = primary_of(track)
         for title, png in ((f"Per-clip {metric}", _plot_per_clip(rows, metric)), ("PR curves", _plot_pr(rows))):
             if png:

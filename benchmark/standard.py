@@ -142,17 +142,25 @@ def ensure_benchmark(name: str = "v1", path: str | os.PathLike | None = None, wo
     if want is not None:
         ds = Dataset.open(out)
         got = ds.ground_truth_hash(split)
-        if got != want:
-            check_near_reference(bench.name, ds, split, got, want)
+        frames = check_near_reference(bench.name, ds, split, got, want) if got != want else []
+        n_frames = sum(len(ds.clip(c).frames) for c in (ds.splits.get(split, []) if split else ds.clip_ids))
+        write_reference_record(out, bench.name, split, want, got, frames, n_frames)
     return out
 
 
-#: Cycles is not bit-exact on every pixel: where two parts z-fight, IndexOB takes either id, and the
-#: tone pass is filtered, so a pixel on a tone edge can round either way. Two fresh renders of v2's test
-#: split differed from the reference in 1 and 2 of 400 rendered frames (one pixel each). A render whose ground
-#: truth differs from the reference in at most this share of its frames (and nowhere else) is used,
-#: with a warning naming the frames; more than that is refused.
-MAX_DIFFERING_FRAMES = 0.01
+#: Blender's render is not bit-exact across machines, nor quite on one: where two parts z-fight,
+#: IndexOB takes either id, and a tone sample at a tone threshold goes either way. On the machine that
+#: rendered the reference, fresh renders differed in 1-2 of v2's 1,200 rendered frames (one pixel each);
+#: on a fresh machine (2026-12-06) every render was identical to every other there but differed from
+#: the reference in 54 of 1,200 (4.5 %), a few pixels each: `nearest-aligned` on the `exact` track of
+#: that render moved its ranked metric by 4e-6. A render whose ground truth differs from the reference
+#: in at most this share of its rendered frames (and in the pair files of those frames, nowhere
+#: else) is used with a warning naming the frames; more than that is refused.
+MAX_DIFFERING_FRAMES = 0.10
+
+#: Hidden file (outside every hash) in which :func:`ensure_benchmark` records how a render compares
+#: with the reference; scores read it (:func:`reference_record`) so a result says so.
+REFERENCE_RECORD = ".reference.json"
 
 
 def reference_digests(name: str) -> dict[str, str] | None:
@@ -166,12 +174,42 @@ def reference_digests(name: str) -> dict[str, str] | None:
     return json.loads(gzip.decompress(p.read_bytes()))["files"]
 
 
+def _frame_of(key: str) -> str | None:
+    """``clip/frame`` of a ground-truth file (``clips/C/kind/F.png``), None for other files."""
+    parts = key.split("/")
+    return f"{parts[1]}/{parts[3].rsplit('.', 1)[0]}" if parts[0] == "clips" and len(parts) == 4 else None
+
+
+def _pair_frames(key: str) -> tuple[str, str] | None:
+    """The two ``clip/frame`` of a pair file (``pairs/C/A__B.json``), None for other files."""
+    parts = key.split("/")
+    if parts[0] != "pairs" or len(parts) != 3 or "__" not in parts[2]:
+        return None
+    a, b = parts[2].rsplit(".", 1)[0].split("__", 1)
+    return f"{parts[1]}/{a}", f"{parts[1]}/{b}"
+
+
+def _rendered_frame(frame: str) -> str:
+    """The rendered frame behind a ``clip/frame``: the line styles of one render are clips named
+    ``<clip>-<style>`` (``blender_scripts.plan.clip_styles``), and a tie that flips shows in all of them."""
+    from dataprep.linestyle import STYLES
+
+    clip, f = frame.split("/", 1)
+    for style in STYLES:
+        if clip.endswith(f"-{style}"):
+            return f"{clip[:-len(style) - 1]}/{f}"
+    return frame
+
+
 def check_near_reference(name: str, ds, split: str | None, got: str, want: str) -> list[str]:
     """Accept a render whose ground truth differs from the reference in a few frames only; return them.
 
+    A pair file may differ only where one of its frames does (its matches follow the frames' maps).
+
     Raises:
-        LinecorrError: no per-file reference, a file missing or extra, a pair or split list that
-            differs, or more than :data:`MAX_DIFFERING_FRAMES` of the frames differ.
+        LinecorrError: no per-file reference, a file missing or extra, a pair file that differs
+            between frames that do not, a split list that differs, or more than
+            :data:`MAX_DIFFERING_FRAMES` of the frames differ.
     """
     from dataprep.errors import warn
 
@@ -185,18 +223,42 @@ def check_near_reference(name: str, ds, split: str | None, got: str, want: str) 
         ref = {k: v for k, v in ref.items() if k.split("/")[0] in ("clips", "pairs") and k.split("/")[1] in clips}
     missing, extra = sorted(set(ref) - set(mine)), sorted(set(mine) - set(ref))
     differ = sorted(k for k in set(ref) & set(mine) if ref[k][:16] != mine[k])
-    frames = sorted({"/".join(k.split("/")[i] for i in (1, 3)).rsplit(".", 1)[0] for k in differ
-                     if k.startswith("clips/")})
-    n_frames = max(1, len({(k.split("/")[1], k.split("/")[3]) for k in ref if k.startswith("clips/")}))
-    structural = missing or extra or any(not k.startswith("clips/") for k in differ)
-    if structural or len(frames) > MAX_DIFFERING_FRAMES * n_frames:
-        first = (missing or extra or differ)[:3]
+    frames = sorted({f for f in map(_frame_of, differ) if f})
+    n_frames = max(1, len({f for f in map(_frame_of, ref) if f}))
+    n_rendered = max(1, len({_rendered_frame(f) for f in map(_frame_of, ref) if f}))
+    n_diff_rendered = len({_rendered_frame(f) for f in frames})
+    stray = [k for k in differ if _frame_of(k) is None
+             and not (_pair_frames(k) and set(_pair_frames(k)) & set(frames))]
+    if missing or extra or stray or n_diff_rendered > MAX_DIFFERING_FRAMES * n_rendered:
+        first = (missing or extra or stray or differ)[:3]
         raise LinecorrError(f"{what}: {len(missing)} files missing, {len(extra)} extra, {len(differ)} differ "
                             f"(e.g. {', '.join(first)}); check the bpy version (4.5.15 required)", ds.root)
     warn(f"ground truth differs from the reference in {len(frames)} of {n_frames} frames ({', '.join(frames[:4])}"
-         f"{', ...' if len(frames) > 4 else ''}): Cycles is not bit-exact on z-fighting and tone-edge pixels; "
-         "scores on this render are comparable, not bit-identical", ds.root)
+         f"{', ...' if len(frames) > 4 else ''}; {n_diff_rendered} of {n_rendered} rendered frames): Blender is not "
+         "bit-exact across machines on z-fighting and tone-edge pixels; scores on this render are comparable, "
+         "not bit-identical", ds.root)
     return frames
+
+
+def write_reference_record(root: Path, name: str, split: str | None, want: str, got: str,
+                           frames: list[str], n_frames: int) -> None:
+    """Record (atomically, in :data:`REFERENCE_RECORD`) how the render at ``root`` compares with the reference."""
+    from dataprep.format.atomic import atomic_write_json
+
+    atomic_write_json(root / REFERENCE_RECORD, {"benchmark": name, "split": split, "reference_hash": want,
+                                                "ground_truth_hash": got, "frames_differing": frames,
+                                                "frames": n_frames})
+
+
+def reference_record(root: str | os.PathLike) -> dict | None:
+    """What :func:`ensure_benchmark` recorded about the render at ``root`` (None: not a checked benchmark)."""
+    import json
+
+    p = Path(root) / REFERENCE_RECORD
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def ensure_standard(path: str | os.PathLike | None = None, workers: int = 2) -> Path:

@@ -69,6 +69,8 @@ def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
     v1 = dataclasses.replace(standard.BENCHMARKS["v1"], hash=Dataset.open(toy_dataset).ground_truth_hash())
     monkeypatch.setitem(standard.BENCHMARKS, "v1", v1)
     assert standard.ensure_standard(toy_dataset) == toy_dataset
+    rec = standard.reference_record(toy_dataset)  # what a score on this render records (benchmark.cli)
+    assert rec["reference_hash"] == v1.hash and rec["frames_differing"] == [] and rec["frames"] > 0
 
 
 def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_dataset):
@@ -120,7 +122,18 @@ def test_a_render_a_few_pixels_off_is_used_with_a_warning(monkeypatch, toy_datas
     monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.0)
     with pytest.raises(LinecorrError, match="1 differ"):
         standard.check_near_reference("toy", ds, None, ds.ground_truth_hash(), "0" * 64)
-    next((copy / "pairs").rglob("*.json")).unlink()  # a pair missing is never "a few pixels"
+    # the pair files of a differing frame may differ (their matches follow the maps); others may not
+    frame = ds.clip(clip).frames[0]
+    own = next(p for p in (copy / "pairs" / clip).glob("*.json") if frame in p.stem.split("__"))
+    other = next(p for p in (copy / "pairs").rglob("*.json") if frame not in p.stem.split("__") or p.parent.name != clip)
+    monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.1)
+    own.write_text(own.read_text() + " ")
+    with pytest.warns(LinecorrWarning, match="differs from the reference in 1 of"):
+        standard.check_near_reference("toy", Dataset.open(copy), None, "x" * 64, "0" * 64)
+    other.write_text(other.read_text() + " ")
+    with pytest.raises(LinecorrError, match="3 differ"):
+        standard.check_near_reference("toy", Dataset.open(copy), None, "x" * 64, "0" * 64)
+    other.unlink()  # a pair missing is never "a few pixels"
     monkeypatch.setattr(standard, "MAX_DIFFERING_FRAMES", 0.5)
     with pytest.raises(LinecorrError, match="1 files missing"):
         standard.check_near_reference("toy", Dataset.open(copy), None, "x" * 64, "0" * 64)
@@ -130,3 +143,52 @@ def test_v2_reference_digests_are_shipped():
     ref = standard.reference_digests(standard.V2_NAME)
     assert ref and sum(k.startswith("pairs/") for k in ref) == 11760
     assert sum(k.endswith(".png") and "/parts/" in k for k in ref) == 240 * 20
+
+
+def test_leaderboard_puts_renders_of_one_benchmark_in_one_table(tmp_path):
+    """A result from the reference render, from a test-split-only render and from a near-reference
+    render of another machine share one table (the last one marked †); other data gets its own."""
+    import json
+    from pathlib import Path
+
+    from benchmark.leaderboard import build_leaderboard
+
+    base = json.loads((Path(__file__).parents[2] / "results/v2/exact/result_nearest-aligned.json").read_text())
+    variants = {
+        "reference": {},
+        "test-only": {"ground_truth_hash": standard.V2_TEST_HASH},
+        "other-machine": {"ground_truth_hash": "f" * 64, "reference": {
+            "benchmark": standard.V2_NAME, "hash": standard.V2_HASH, "frames_differing": 202, "frames": 4800}},
+        "other-data": {"ground_truth_hash": "e" * 64},
+    }
+    paths = []
+    for name, change in variants.items():
+        r = json.loads(json.dumps(base))
+        r["method"]["name"] = name
+        r["benchmark"].update(change)
+        paths.append(tmp_path / f"result_{name}.json")
+        paths[-1].write_text(json.dumps(r))
+    md, page = build_leaderboard(paths, tmp_path / "lb")
+    tables = md.read_text().split("\n## ")[1:]
+    assert len(tables) == 2
+    main = next(t for t in tables if "| reference |" in t)
+    assert "| test-only |" in main and "| other-machine † |" in main and "other-data" not in main
+    assert "202 of 4800 frames" in main and standard.V2_HASH[:12] in main.splitlines()[0]
+    assert "other-machine †" in page.read_text()
+
+
+def test_a_score_on_a_standard_benchmark_records_its_reference(monkeypatch, toy_dataset, tmp_path):
+    import json
+    import shutil
+
+    from blender_scripts import job
+    from dataprep.cli import main
+
+    monkeypatch.setenv("LINECORR_DATA", str(tmp_path))
+    shutil.copytree(toy_dataset, tmp_path / standard.STANDARD_NAME)
+    monkeypatch.setattr(job, "run_render", lambda cfg, out: None)  # "already rendered": the toy data
+    v1 = dataclasses.replace(standard.BENCHMARKS["v1"], hash=Dataset.open(toy_dataset).ground_truth_hash())
+    monkeypatch.setitem(standard.BENCHMARKS, "v1", v1)
+    assert main(["score", "--method", "nearest-aligned", "--benchmark", "v1", "--out-dir", str(tmp_path / "r")]) == 0
+    ref = json.loads((tmp_path / "r" / "result_nearest-aligned.json").read_text())["benchmark"]["reference"]
+    assert ref["benchmark"] == standard.STANDARD_NAME and ref["hash"] == v1.hash and ref["frames_differing"] == 0

@@ -134,17 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     from benchmark.models import load_matcher
     from benchmark.score import save_result
     from benchmark.standard import ensure_benchmark
-    from dataprep.errors import LinecorrError
+    from dataprep.errors import LinecorrError, one_line_warnings
     from dataprep.format import Dataset
 
     torch.set_num_threads(args.threads)
     try:
-        ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
-        view = _style_view(ds, argparse.Namespace(benchmark=args.benchmark, line_style=args.line_style, gaps=None))
-        matcher = load_matcher("patch-vit", args.checkpoint, "cpu")
-        t0 = time.time()
-        bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)
-        rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar)
+        with one_line_warnings("tune_region_post"):  # e.g. a benchmark render a few pixels off its reference
+            ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
+            view = _style_view(ds, argparse.Namespace(benchmark=args.benchmark, line_style=args.line_style, gaps=None))
+            matcher = load_matcher("patch-vit", args.checkpoint, "cpu")
+            t0 = time.time()
+            bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)
+            rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
+from collections.abc import Iterator
 
 
 class LinecorrError(Exception):
@@ -40,3 +43,22 @@ class LinecorrWarning(UserWarning):
 def warn(message: str, path: str | os.PathLike | None = None) -> None:
     """Issue a :class:`LinecorrWarning` naming ``path``."""
     warnings.warn(LinecorrWarning(message, path), stacklevel=2)
+
+
+@contextlib.contextmanager
+def one_line_warnings(prefix: str) -> Iterator[None]:
+    """Show every :class:`LinecorrWarning` as one line ``PREFIX: warning: path: message`` on stderr
+    (no source location, every occurrence); other warnings as usual."""
+    default_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LinecorrWarning):
+            print(f"{prefix}: warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        warnings.simplefilter("always", LinecorrWarning)  # every frame's warning, not just the first
+        yield
+

@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import time
-import warnings
 
 #: Entry-point group in which packages register their subcommands.
 COMMAND_GROUP = "linecorr.commands"
@@ -146,20 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
-    from dataprep.errors import LinecorrError, LinecorrWarning
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, LinecorrWarning):  # one line naming the file, no source location
-            print(f"linecorr {args.command}: warning: {message}", file=sys.stderr)
-        else:
-            default_show(message, category, filename, lineno, file, line)
+    from dataprep.errors import LinecorrError, one_line_warnings
 
     t0 = time.time()
     try:
-        with warnings.catch_warnings():
-            default_show = warnings.showwarning
-            warnings.showwarning = show
-            warnings.simplefilter("always", LinecorrWarning)  # every frame's warning, not just the first
+        with one_line_warnings(f"linecorr {args.command}"):  # one line naming the file, no source location
             rc = args._run(args) or 0
     except LinecorrError as e:
         print(f"linecorr {args.command}: error: {e}", file=sys.stderr)

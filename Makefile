@@ -54,6 +54,11 @@ ANT_CKPT  ?= results/standard/runs/ant-tiny/best.safetensors
 VIT_CKPT  ?= results/v2/runs/patch-vit-tiny/best.safetensors
 # AnT tiny trained on v2's train split (the label-source ablation's correspondence run, docs/ANT.md)
 ANT_V2_CKPT ?= results/ablation/correspondence/best.safetensors
+# The CPU references (results/v2/runs/*-small/TRAINED.md); the patch-ViT's post-processing thresholds
+# were tuned for it on val pairs (benchmarks/tune_region_post.py -> post_tuning.json)
+ANT_SMALL_CKPT ?= results/v2/runs/ant-small/best.safetensors
+VIT_SMALL_CKPT ?= results/v2/runs/patch-vit-small/best.safetensors
+VIT_SMALL_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02 --set match.threshold=0.005
 benchmark: setup
 	@for s in $(V2_STYLES); do d=results/v2/$$s; \
 	  test -f $$d/result_lightglue-vote.json || $(VENV)/bin/linecorr score --method all-baselines --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
@@ -61,6 +66,8 @@ benchmark: setup
 	  test -f $$d/result_ant-tiny.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-tiny-v2.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_V2_CKPT) --name ant-tiny-v2 --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test ! -f $(VIT_CKPT) || test -f $$d/result_patch-vit-tiny_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_ant-small.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_SMALL_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_patch-vit-small_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_SMALL_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_SMALL_POST) || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard
 

@@ -92,12 +92,15 @@ def small() -> TrainConfig:
     D = 128, 6 blocks (self/cross alternating), a 3-conv CNN twice tiny's width; a fixed step
     budget with cosine decay over the steps only (not the clock, as ``tiny`` does), so a run
     stopped and resumed across sessions follows the same schedule as one that ran through.
+    2,500 steps is 1.5-2 hours at 2-3 s a step on one thread of a shared 2-core machine: the budget
+    was 20,000 (about 16 hours, never annealed within a session) until the committed run's step 1,000,
+    where it was cut to 2,500 (``--resume --set steps=2500``; results/v2/runs/ant-small/TRAINED.md).
     One torch thread and one data worker, as for ``tiny`` (measured faster on a shared 2-core machine).
     """
     return TrainConfig(
         preset="small",
         model=AntModelConfig(backbone="tiny", channels=(32, 64, 128), dim=128, layers=6, ffn_mult=2, dropout=0.1),
-        steps=20_000, batch_size=16, accum_steps=1, lr=1e-3, warmup_steps=300, lr_decay="cosine",
+        steps=2500, batch_size=16, accum_steps=1, lr=1e-3, warmup_steps=300, lr_decay="cosine",
         threads=1, workers=1, log_every=20, eval_every=500, val_pairs=128, ckpt_every=500, time_limit_min=0.0,
     )
 

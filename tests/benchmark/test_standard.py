@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +61,18 @@ def test_unknown_benchmark_is_one_line():
         standard.get_benchmark("v9")
 
 
-def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
+@pytest.fixture
+def toy_copy(toy_dataset, tmp_path):
+    """A copy of the toy dataset: ensure_benchmark writes its .reference.json into the render."""
+    import shutil
+
+    return Path(shutil.copytree(toy_dataset, tmp_path / "toy"))
+
+
+def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_copy):
     from blender_scripts import job
+
+    toy_dataset = toy_copy
 
     monkeypatch.setattr(job, "run_render", lambda cfg, out: None)  # "already rendered": the toy data
     with pytest.raises(LinecorrError, match="differs from the reference"):
@@ -73,8 +84,10 @@ def test_a_render_with_other_ground_truth_is_refused(monkeypatch, toy_dataset):
     assert rec["reference_hash"] == v1.hash and rec["frames_differing"] == [] and rec["frames"] > 0
 
 
-def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_dataset):
+def test_a_split_render_is_checked_against_its_split_hash(monkeypatch, toy_copy):
     from blender_scripts import job
+
+    toy_dataset = toy_copy
 
     seen = {}
     monkeypatch.setattr(job, "run_render", lambda cfg, out: seen.setdefault("split", cfg.only_split))

@@ -227,8 +227,8 @@ def check_near_reference(name: str, ds, split: str | None, got: str, want: str) 
     n_frames = max(1, len({f for f in map(_frame_of, ref) if f}))
     n_rendered = max(1, len({_rendered_frame(f) for f in map(_frame_of, ref) if f}))
     n_diff_rendered = len({_rendered_frame(f) for f in frames})
-    stray = [k for k in differ if _frame_of(k) is None
-             and not (_pair_frames(k) and set(_pair_frames(k)) & set(frames))]
+    differing = set(frames)
+    stray = [k for k in differ if _frame_of(k) is None and not differing & set(_pair_frames(k) or ())]
     if missing or extra or stray or n_diff_rendered > MAX_DIFFERING_FRAMES * n_rendered:
         first = (missing or extra or stray or differ)[:3]
         raise LinecorrError(f"{what}: {len(missing)} files missing, {len(extra)} extra, {len(differ)} differ "

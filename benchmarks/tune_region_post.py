@@ -13,6 +13,11 @@ region matching once per match threshold on top (``PatchVitMatcher.region_pair``
 these thresholds and are left out). The chosen setting maximises region F1, the harmonic mean of the
 mean region precision and recall (the paper's Table 2 pair), over the pooled pairs.
 
+Region precision and recall only count *pure* regions, so splitting regions further keeps raising
+them: with a high enough merge threshold F1 grows while ARI falls and the cluster ratio climbs
+(docs/PATCH_VIT.md). ``--max-cluster-ratio`` keeps the choice among settings that over-segment at
+most that much (the rows above it are still printed and written, marked).
+
 Example:
     python benchmarks/tune_region_post.py --checkpoint results/v2/runs/patch-vit-tiny/best.safetensors \\
         --benchmark v2 --pairs 8 --merge 0.01,0.02 --edge 0.03 --match 0.02,0.04
@@ -99,6 +104,22 @@ def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list
     return sorted(out, key=lambda r: -r["region/f1"])
 
 
+def choose(rows: list[dict], max_cluster_ratio: float | None = None) -> dict:
+    """The best-F1 row (``rows`` sorted as :func:`tune` returns them) within the cluster-ratio cap.
+
+    Raises:
+        LinecorrError: no row has a cluster ratio at or below ``max_cluster_ratio``.
+    """
+    from dataprep.errors import LinecorrError
+
+    ok = [r for r in rows if max_cluster_ratio is None or r["region/cluster_ratio"] <= max_cluster_ratio]
+    if not ok:
+        low = min(r["region/cluster_ratio"] for r in rows)
+        raise LinecorrError(f"no setting has a cluster ratio <= {max_cluster_ratio:g} (lowest: {low:.2f}); "
+                            "raise --max-cluster-ratio or try lower --merge values")
+    return ok[0]
+
+
 def set_flags(row: dict) -> str:
     """The ``linecorr score`` flags that apply a tuned row."""
     return (f"--set post.merge_threshold={row['merge_threshold']:g} --set post.edge_threshold={row['edge_threshold']:g} "
@@ -123,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="post.edge_threshold values")
     ap.add_argument("--match", type=_floats, default=_floats("0.005,0.01,0.02,0.04,0.08"),
                     help="match.threshold values")
+    ap.add_argument("--max-cluster-ratio", dest="max_cr", type=float, default=None,
+                    help="choose only among settings with at most this many predicted regions per GT region "
+                         "(default: no cap)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--json", type=Path, default=None, help="write every row and the choice here")
     args = ap.parse_args(argv)
@@ -146,20 +170,24 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.time()
             bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)
             rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar)
+            best = choose(rows, args.max_cr)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     pct = lambda v: f"{100 * v:6.2f}"
     print(f"{'merge':>6} {'edge':>6} {'match':>6} | {'P':>6} {'R':>6} {'F1':>6} | {'ARI':>6} {'mIoU':>6} {'CR':>5}")
     for r in rows:
+        over = args.max_cr is not None and r["region/cluster_ratio"] > args.max_cr
         print(f"{r['merge_threshold']:6g} {r['edge_threshold']:6g} {r['match_threshold']:6g} | "
               f"{pct(r['region/precision'])} {pct(r['region/recall'])} {pct(r['region/f1'])} | "
-              f"{pct(r['region/ari'])} {pct(r['region/miou_p2g'])} {r['region/cluster_ratio']:5.2f}")
-    best = rows[0]
-    print(f"best on {best['pairs']} {args.split} pairs ({time.time() - t0:.0f} s): {set_flags(best)}")
+              f"{pct(r['region/ari'])} {pct(r['region/miou_p2g'])} {r['region/cluster_ratio']:5.2f}"
+              + (" (over the cluster-ratio cap)" if over else ""))
+    cap = "" if args.max_cr is None else f", cluster ratio <= {args.max_cr:g}"
+    print(f"best on {best['pairs']} {args.split} pairs{cap} ({time.time() - t0:.0f} s): {set_flags(best)}")
     if args.json:
         record = {"checkpoint": args.checkpoint, "dataset": str(view.root), "line_style": args.line_style or "all",
-                  "split": args.split, "objective": "region/f1", "best": best, "set": set_flags(best), "rows": rows}
+                  "split": args.split, "objective": "region/f1", "max_cluster_ratio": args.max_cr,
+                  "best": best, "set": set_flags(best), "rows": rows}
         save_result(record, args.json)  # NaN (no pure match at all) as null
         print(f"wrote {args.json}")
     return 0

@@ -52,3 +52,18 @@ def test_bad_checkpoint_is_one_line(toy_dataset, tmp_path, capsys, repo_module):
     assert tune.main(["--checkpoint", str(missing), "--dataset", str(toy_dataset), "--pairs", "1"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "nope.safetensors" in err[0]
+
+
+def test_cluster_ratio_cap(repo_module):
+    """The cap skips the over-segmenting settings that region P/R (pure regions only) reward."""
+    from dataprep.errors import LinecorrError
+
+    tune = repo_module("benchmarks/tune_region_post.py")
+    rows = [{"region/f1": 0.30, "region/cluster_ratio": 1.7}, {"region/f1": 0.28, "region/cluster_ratio": 1.3},
+            {"region/f1": 0.20, "region/cluster_ratio": 0.9}]
+    assert tune.choose(rows) is rows[0]
+    assert tune.choose(rows, 1.5) is rows[1]
+    assert tune.choose(rows, 1.3) is rows[1]  # at the cap is allowed
+    assert tune.choose(rows, 0.9) is rows[2]
+    with pytest.raises(LinecorrError, match="lowest: 0.90"):
+        tune.choose(rows, 0.5)

@@ -1,0 +1,125 @@
+"""Does another normalisation of AnT's match logits propagate labels better than eq. 3's row softmax?
+
+AnT turns its logits into S by a softmax over the source segments of each target (a row) and
+propagates labels with eq. 3 (summed S per label). Feature matchers often normalise both ways
+instead (dual softmax, Sinkhorn), which favours one-to-one matches. This runs a checkpoint once per
+consecutive pair of a split (validation by default: this is a choice to tune, never on test), then
+scores AnT's 10-frame propagation, recursive and not, with each normalisation of the same logits.
+
+Example:
+    python benchmarks/ant_normalisation.py --checkpoint results/v2/runs/ant-small/best.safetensors \\
+        --benchmark v2 --line-style exact --clips 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+
+def _sinkhorn(logits: torch.Tensor, iters: int) -> torch.Tensor:
+    """Rows of ``exp(logits)`` scaled towards a doubly stochastic matrix (log domain), rows summing to 1."""
+    la = logits.clone()
+    for _ in range(iters):
+        la = la - la.logsumexp(1, keepdim=True)
+        la = la - la.logsumexp(0, keepdim=True)
+    return (la - la.logsumexp(1, keepdim=True)).exp()
+
+
+#: name -> ``(N_b, N_a) logits -> (N_b, N_a) scores``; "row" is AnT's S.
+NORMALISATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "row": lambda x: x.softmax(1),
+    "row, T 0.5": lambda x: (x / 0.5).softmax(1),
+    "row, T 2": lambda x: (x / 2).softmax(1),
+    "dual softmax": lambda x: x.softmax(1) * x.softmax(0),
+    "sinkhorn 3": lambda x: _sinkhorn(x, 3),
+    "sinkhorn 10": lambda x: _sinkhorn(x, 10),
+    "argmax": lambda x: torch.nn.functional.one_hot(x.argmax(1), x.shape[1]).to(x.dtype),
+}
+
+
+def clip_logits(model, ds, clips: list[str], progress=None) -> dict[str, tuple[list, list, list]]:
+    """Per clip: the ``(N_{t+1}, N_t) float64`` logits of its consecutive pairs, GT labels and areas."""
+    from benchmark.inputs import visible_frame
+    from benchmark.models.ant.matcher import _frame_tensors
+
+    out = {}
+    for clip in progress(clips) if progress else clips:
+        frames = ds.clip(clip).frames
+        tensors = [_frame_tensors(visible_frame(ds.load_frame(clip, f), "line"), model.cfg) for f in frames]
+        with torch.inference_mode():
+            logits = [model.pair_logits(ca, ba, cb, bb).double() for (ca, ba), (cb, bb) in itertools.pairwise(tensors)]
+        tables = [ds.load_segments(clip, f) for f in frames]
+        out[clip] = (logits, [t.label for t in tables], [t.area for t in tables])
+    return out
+
+
+def propagation_scores(per_clip: dict, norm: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
+    """Mean ``accuracy@recursive10``, ``miou@recursive10`` and ``accuracy@nonrecursive10`` over windows."""
+    from benchmark.metrics import PropagationConfig, evaluate_sequence
+
+    acc: dict[str, list[float]] = {"accuracy@recursive10": [], "miou@recursive10": [], "accuracy@nonrecursive10": []}
+    for logits, labels, areas in per_clip.values():
+        steps = [norm(x).numpy() for x in logits]
+        for recursive, tag in ((True, "recursive10"), (False, "nonrecursive10")):
+            res = evaluate_sequence(labels, steps, PropagationConfig(horizon=10, recursive=recursive), areas=areas)
+            acc[f"accuracy@{tag}"] += [r.accuracy for r in res]
+            if recursive:
+                acc["miou@recursive10"] += [r.mean_iou for r in res]
+    return {k: float(np.nanmean(v)) for k, v in acc.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog=__doc__[__doc__.index("Example:"):],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True, help="an AnT .safetensors from `linecorr train ant`")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dataset", help="a linecorr dataset folder")
+    src.add_argument("--benchmark", help="a standard benchmark (v1 / v2), rendered on first use")
+    ap.add_argument("--line-style", dest="line_style", default=None, help="only the clips drawn in this line style")
+    ap.add_argument("--split", default="val", help="split (default val)")
+    ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = ap.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from benchmark.cli import _style_view
+    from benchmark.models.ant.matcher import AntMatcher
+    from benchmark.standard import ensure_benchmark
+    from dataprep.errors import LinecorrError, one_line_warnings
+    from dataprep.format import Dataset
+
+    torch.set_num_threads(args.threads)
+    try:
+        with one_line_warnings("ant_normalisation"):
+            ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
+            view = _style_view(ds, argparse.Namespace(benchmark=None, line_style=args.line_style, gaps=None))
+            clips = view.splits.get(args.split, [])[: args.clips or None]
+            if not clips:
+                raise LinecorrError(f"split {args.split!r} has no clip", ds.root)
+            model = AntMatcher.from_checkpoint(args.checkpoint).model
+            t0 = time.time()
+            per_clip = clip_logits(model, view, clips, lambda it: tqdm(it, desc="clips", file=sys.stderr,
+                                                                       disable=None, leave=False))
+    except LinecorrError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{len(clips)} {args.split} clips ({args.line_style or 'every style'}), forward {time.time() - t0:.0f} s")
+    print(f"{'normalisation':>14} | {'acc@rec10':>9} {'mIoU@rec10':>10} | {'acc@nonrec10':>12}")
+    for name, norm in NORMALISATIONS.items():
+        m = propagation_scores(per_clip, norm)
+        print(f"{name:>14} | {100 * m['accuracy@recursive10']:9.2f} {100 * m['miou@recursive10']:10.2f} | "
+              f"{100 * m['accuracy@nonrecursive10']:12.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

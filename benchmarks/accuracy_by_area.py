@@ -15,10 +15,13 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
+from script_args import add_dataset_source, open_dataset_source, parser
 
 #: Upper area bounds (px) of the bins; the last bin is open.
 BINS = (10, 50, 200, 1000)
@@ -66,30 +69,19 @@ def accuracy_by_area(pred, ds, split: str, bins: tuple[int, ...] = BINS) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog=__doc__[__doc__.index("Example:"):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("predictions", help="a predictions file written by `linecorr score` (.json or .json.gz)")
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--dataset", help="the dataset folder the predictions were made on")
-    src.add_argument("--benchmark", help="a standard benchmark (v1 / v2) already rendered")
-    ap.add_argument("--line-style", dest="line_style", default=None,
-                    help="only the clips drawn in this line style (as `linecorr score --line-style`)")
+    add_dataset_source(ap)
     ap.add_argument("--split", default="test", help="split (default test)")
     args = ap.parse_args(argv)
 
-    from benchmark.cli import _style_view
     from benchmark.predictions import load_predictions
-    from benchmark.standard import default_location, get_benchmark
     from dataprep.errors import LinecorrError, one_line_warnings
-    from dataprep.format import Dataset
 
     try:
         with one_line_warnings("accuracy_by_area"):
             pred = load_predictions(args.predictions)
-            root = args.dataset or default_location(get_benchmark(args.benchmark).name)
-            view = _style_view(Dataset.open(root), argparse.Namespace(benchmark=None, line_style=args.line_style,
-                                                                      gaps=None))
+            view = open_dataset_source(args)
             rows = accuracy_by_area(pred, view, args.split)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -13,14 +13,17 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
+from script_args import add_dataset_source, open_dataset_source, parser
 
 
 def _sinkhorn(logits: torch.Tensor, iters: int) -> torch.Tensor:
@@ -76,14 +79,9 @@ def propagation_scores(per_clip: dict, norm: Callable[[torch.Tensor], torch.Tens
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog=__doc__[__doc__.index("Example:"):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--checkpoint", required=True, help="an AnT .safetensors from `linecorr train ant`")
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--dataset", help="a linecorr dataset folder")
-    src.add_argument("--benchmark", help="a standard benchmark (v1 / v2), rendered on first use")
-    ap.add_argument("--line-style", dest="line_style", default=None, help="only the clips drawn in this line style")
+    add_dataset_source(ap)
     ap.add_argument("--split", default="val", help="split (default val)")
     ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -91,20 +89,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
-    from benchmark.cli import _style_view
     from benchmark.models.ant.matcher import AntMatcher
-    from benchmark.standard import ensure_benchmark
     from dataprep.errors import LinecorrError, one_line_warnings
-    from dataprep.format import Dataset
 
     torch.set_num_threads(args.threads)
     try:
         with one_line_warnings("ant_normalisation"):
-            ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
-            view = _style_view(ds, argparse.Namespace(benchmark=None, line_style=args.line_style, gaps=None))
+            view = open_dataset_source(args)
             clips = view.splits.get(args.split, [])[: args.clips or None]
             if not clips:
-                raise LinecorrError(f"split {args.split!r} has no clip", ds.root)
+                raise LinecorrError(f"split {args.split!r} has no clip", view.root)
             model = AntMatcher.from_checkpoint(args.checkpoint).model
             t0 = time.time()
             per_clip = clip_logits(model, view, clips, lambda it: tqdm(it, desc="clips", file=sys.stderr,

@@ -28,13 +28,15 @@ Prints one row per setting (sorted by F1) and the ``--set`` flags of the best fo
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
+from script_args import add_dataset_source, open_dataset_source, parser
 
 
 def _floats(text: str) -> list[float]:
@@ -127,15 +129,9 @@ def set_flags(row: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 epilog=__doc__[__doc__.index("Example:"):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--checkpoint", required=True, help="a patch-ViT .safetensors from `linecorr train patch-vit`")
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--dataset", help="a linecorr dataset folder")
-    src.add_argument("--benchmark", help="a standard benchmark (v1 / v2), rendered on first use")
-    ap.add_argument("--line-style", dest="line_style", default=None,
-                    help="only the clips drawn in this line style (default: every style, pooled)")
+    add_dataset_source(ap)
     ap.add_argument("--split", default="val", help="split to tune on (default val; never tune on test)")
     ap.add_argument("--pairs", type=int, default=24, help="pairs, spread evenly over the split (default 24)")
     ap.add_argument("--merge", type=_floats, default=_floats("0.005,0.01,0.02,0.04,0.08"),
@@ -154,18 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from tqdm import tqdm
 
-    from benchmark.cli import _style_view
     from benchmark.models import load_matcher
     from benchmark.score import save_result
-    from benchmark.standard import ensure_benchmark
     from dataprep.errors import LinecorrError, one_line_warnings
-    from dataprep.format import Dataset
 
     torch.set_num_threads(args.threads)
     try:
         with one_line_warnings("tune_region_post"):  # e.g. a benchmark render a few pixels off its reference
-            ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
-            view = _style_view(ds, argparse.Namespace(benchmark=args.benchmark, line_style=args.line_style, gaps=None))
+            view = open_dataset_source(args)
             matcher = load_matcher("patch-vit", args.checkpoint, "cpu")
             t0 = time.time()
             bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)

@@ -71,6 +71,9 @@ class RegionScoreConfig(ScoreConfig):
     pr_bins: int = 1200  # histogram bins (log10 of the score, -12..0) of the pooled PR curve
     post: PostprocessConfig = field(default_factory=PostprocessConfig)  # patch-ViT post-processing
     match: RegionMatchConfig = field(default_factory=RegionMatchConfig)  # patch-ViT region matching
+    # patch-ViT input side at scoring time (px, a multiple of the patch size; 0 = the checkpoint's):
+    # a larger side gives a drawing more patches (position embeddings are interpolated)
+    image_size: int = 0
 
 
 class _PRHistogram:

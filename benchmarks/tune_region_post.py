@@ -6,8 +6,8 @@ docs/PATCH_VIT.md). Their best values move with the checkpoint (a model that has
 more confident, so its similarities are spread differently), so each checkpoint is tuned on the
 **validation** split and scored on test with the values found.
 
-The model runs once per pair; the post-processing runs once per (merge, edge) setting and the
-region matching once per match threshold on top (``PatchVitMatcher.region_pair`` /
+The model runs once per pair and input size; the post-processing once per (merge, edge, enclosed)
+setting and the region matching once per (match threshold, weighting, max matches) on top (``PatchVitMatcher.region_pair`` /
 ``predict_from``), and every setting is scored with the region metrics of ``linecorr score
 --protocol regions`` (``benchmark.region_score.score_pair``; the patch-level metrics do not depend on
 these thresholds and are left out). The chosen setting maximises region F1, the harmonic mean of the
@@ -18,9 +18,15 @@ them: with a high enough merge threshold F1 grows while ARI falls and the cluste
 (docs/PATCH_VIT.md). ``--max-cluster-ratio`` keeps the choice among settings that over-segment at
 most that much (the rows above it are still printed and written, marked).
 
+Beyond the paper's three thresholds it can also search ``post.enclosed_min`` (stroke-enclosed pieces
+as regions of their own), ``match.weighting`` (``vote`` or ``pixels``), ``match.max_matches`` and the
+input side at scoring time (``image_size``: more patches per drawing); each defaults to the one
+value ``linecorr score`` would use.
+
 Example:
     python benchmarks/tune_region_post.py --checkpoint results/v2/runs/patch-vit-tiny/best.safetensors \\
-        --benchmark v2 --pairs 8 --merge 0.01,0.02 --edge 0.03 --match 0.02,0.04
+        --benchmark v2 --pairs 8 --merge 0.01,0.02 --edge 0.03 --match 0.02,0.04 --enclosed 0,0.1 \\
+        --weighting vote,pixels
 
 Prints one row per setting (sorted by F1) and the ``--set`` flags of the best for ``linecorr score``;
 ``--json`` writes every row and the choice.
@@ -49,16 +55,20 @@ def f1(p: float, r: float) -> float:
 
 
 def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list[float], matches: list[float],
-         cfg=None, progress=None) -> list[dict]:
-    """Score every (merge, edge, match) setting on ``n_pairs`` pairs of ``split``.
+         cfg=None, progress=None, enclosed: list[float] | None = None, weightings: list[str] | None = None,
+         max_matches: list[int] | None = None, image_sizes: list[int] | None = None) -> list[dict]:
+    """Score every (image size, merge, edge, enclosed, match, weighting, max matches) setting on
+    ``n_pairs`` pairs of ``split``.
 
     Args:
-        matcher: a ``PatchVitMatcher`` (its ``post`` / ``match_cfg`` are changed in turn).
+        matcher: a ``PatchVitMatcher`` (its ``post`` / ``match_cfg`` / input size are changed in turn).
         ds: the dataset (or a view of some clips / pair gaps).
         cfg: the ``RegionScoreConfig`` whose other settings (GT regions, 55 % rule) apply.
+        enclosed, weightings, max_matches, image_sizes: values of ``post.enclosed_min``,
+            ``match.weighting``, ``match.max_matches`` and ``image_size`` (None = ``cfg``'s only).
 
     Returns:
-        One row per setting: the thresholds, ``pairs`` and the means of ``region/precision``,
+        One row per setting: the settings, ``pairs`` and the means of ``region/precision``,
         ``region/recall``, ``region/ari``, ``region/miou_p2g``, ``region/miou_g2p``,
         ``region/cluster_ratio`` and ``region/f1``.
     """
@@ -70,36 +80,47 @@ def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list
     from dataprep.errors import LinecorrError
 
     cfg = cfg or RegionScoreConfig()
+    enclosed = enclosed or [cfg.post.enclosed_min]
+    weightings = weightings or [cfg.match.weighting]
+    max_matches = max_matches or [cfg.match.max_matches]
+    image_sizes = image_sizes or [cfg.image_size or matcher.model.cfg.image_size]
     pids = ds.pair_ids(split)
     if not pids:
         raise LinecorrError(f"split {split!r} has no pairs", ds.root)
     pids = pids[::max(1, len(pids) // n_pairs)][:n_pairs]  # spread evenly, as score --set max_pairs=N does
-    pairs = []
-    for pid in progress(pids, "model") if progress else pids:
+    gts = []
+    for pid in progress(pids, "pairs") if progress else pids:
         pair = ds.load_pair(pid)
         fa, fb = ds.load_frame(pair.clip, pair.frame_a), ds.load_frame(pair.clip, pair.frame_b)
         maps = region_map(fa, cfg.regions), region_map(fb, cfg.regions)
         if maps[0].any() and maps[1].any():  # the scorer skips a pair with a frame without GT regions too
-            pairs.append((pair, fa, fb, maps, matcher.similarity(fa.line, fb.line)))
-    if not pairs:
+            gts.append((pair, fa, fb, maps))
+    if not gts:
         raise LinecorrError(f"none of the {len(pids)} {split} pairs has GT regions in both frames", ds.root)
-    rows_by_setting: dict[tuple[float, float, float], list[dict]] = {}
-    grid = list(itertools.product(merges, edges))
-    for merge, edge in progress(grid, "settings") if progress else grid:
-        matcher.post = dataclasses.replace(cfg.post, merge_threshold=merge, edge_threshold=edge)
-        for pair, fa, fb, maps, ps in pairs:
-            regions = matcher.region_pair(ps)  # once per post setting; only the matching changes below
-            for thr in matches:
-                matcher.match_cfg = dataclasses.replace(cfg.match, threshold=thr)
-                pred = matcher.predict_from(ps, regions, patch_level=False)
-                row, _ = score_pair(pred, fa, fb, pair, cfg, gt_maps=maps)
-                rows_by_setting.setdefault((merge, edge, thr), []).append(row)
+    rows_by_setting: dict[tuple, list[dict]] = {}
+    for size in image_sizes:
+        matcher.use_score_config(dataclasses.replace(cfg, image_size=size))
+        pairs = [(pair, fa, fb, maps, matcher.similarity(fa.line, fb.line))
+                 for pair, fa, fb, maps in (progress(gts, f"model at {size} px") if progress else gts)]
+        grid = list(itertools.product(merges, edges, enclosed))
+        for merge, edge, enc in progress(grid, "settings") if progress else grid:
+            matcher.post = dataclasses.replace(cfg.post, merge_threshold=merge, edge_threshold=edge, enclosed_min=enc)
+            for pair, fa, fb, maps, ps in pairs:
+                regions = matcher.region_pair(ps)  # once per post setting; only the matching changes below
+                for thr, weighting, top in itertools.product(matches, weightings, max_matches):
+                    matcher.match_cfg = dataclasses.replace(cfg.match, threshold=thr, weighting=weighting,
+                                                            max_matches=top)
+                    pred = matcher.predict_from(ps, regions, patch_level=False)
+                    row, _ = score_pair(pred, fa, fb, pair, cfg, gt_maps=maps)
+                    key = (size, merge, edge, enc, thr, weighting, top)
+                    rows_by_setting.setdefault(key, []).append(row)
     out = []
     keys = ("region/precision", "region/recall", "region/ari", "region/miou_p2g", "region/miou_g2p",
             "region/cluster_ratio")
-    for (merge, edge, thr), rows in rows_by_setting.items():
+    for (size, merge, edge, enc, thr, weighting, top), rows in rows_by_setting.items():
         m = mean_rows(rows)
-        row = {"merge_threshold": merge, "edge_threshold": edge, "match_threshold": thr, "pairs": len(rows)}
+        row = {"merge_threshold": merge, "edge_threshold": edge, "match_threshold": thr, "enclosed_min": enc,
+               "weighting": weighting, "max_matches": top, "image_size": size, "pairs": len(rows)}
         row.update({k: float(m.get(k, np.nan)) for k in keys})
         row["region/f1"] = f1(row["region/precision"], row["region/recall"])
         out.append(row)
@@ -122,10 +143,23 @@ def choose(rows: list[dict], max_cluster_ratio: float | None = None) -> dict:
     return ok[0]
 
 
-def set_flags(row: dict) -> str:
-    """The ``linecorr score`` flags that apply a tuned row."""
-    return (f"--set post.merge_threshold={row['merge_threshold']:g} --set post.edge_threshold={row['edge_threshold']:g} "
-            f"--set match.threshold={row['match_threshold']:g}")
+def set_flags(row: dict, model_image_size: int | None = None) -> str:
+    """The ``linecorr score`` flags that apply a tuned row (the three thresholds always; the other
+    settings where they differ from the defaults, or from the checkpoint's own input size)."""
+    from benchmark.models.vit.postprocess import PostprocessConfig
+    from benchmark.models.vit.region_match import RegionMatchConfig
+
+    flags = (f"--set post.merge_threshold={row['merge_threshold']:g} --set post.edge_threshold={row['edge_threshold']:g} "
+             f"--set match.threshold={row['match_threshold']:g}")
+    if row.get("enclosed_min", 0.0) != PostprocessConfig.enclosed_min:
+        flags += f" --set post.enclosed_min={row['enclosed_min']:g}"
+    if row.get("weighting", "vote") != RegionMatchConfig.weighting:
+        flags += f" --set match.weighting={row['weighting']}"
+    if row.get("max_matches", RegionMatchConfig.max_matches) != RegionMatchConfig.max_matches:
+        flags += f" --set match.max_matches={row['max_matches']}"
+    if row.get("image_size") and row["image_size"] != model_image_size:
+        flags += f" --set image_size={row['image_size']}"
+    return flags
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="post.edge_threshold values")
     ap.add_argument("--match", type=_floats, default=_floats("0.005,0.01,0.02,0.04,0.08"),
                     help="match.threshold values")
+    ap.add_argument("--enclosed", type=_floats, default=None,
+                    help="post.enclosed_min values (patch areas; 0 = off, the default)")
+    ap.add_argument("--weighting", type=lambda t: [w for w in t.split(",") if w], default=None,
+                    help="match.weighting values: vote (the paper, default), pixels")
+    ap.add_argument("--max-matches", dest="max_matches", type=lambda t: [int(v) for v in _floats(t)], default=None,
+                    help="match.max_matches values (default 2)")
+    ap.add_argument("--image-size", dest="image_sizes", type=lambda t: [int(v) for v in _floats(t)], default=None,
+                    help="input sides in px, multiples of the patch size (default: the checkpoint's)")
     ap.add_argument("--max-cluster-ratio", dest="max_cr", type=float, default=None,
                     help="choose only among settings with at most this many predicted regions per GT region "
                          "(default: no cap)")
@@ -161,25 +203,30 @@ def main(argv: list[str] | None = None) -> int:
             matcher = load_matcher("patch-vit", args.checkpoint, "cpu")
             t0 = time.time()
             bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)
-            rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar)
+            native = matcher.model.cfg.image_size
+            rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar,
+                        enclosed=args.enclosed, weightings=args.weighting, max_matches=args.max_matches,
+                        image_sizes=args.image_sizes)
             best = choose(rows, args.max_cr)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     pct = lambda v: f"{100 * v:6.2f}"
-    print(f"{'merge':>6} {'edge':>6} {'match':>6} | {'P':>6} {'R':>6} {'F1':>6} | {'ARI':>6} {'mIoU':>6} {'CR':>5}")
+    print(f"{'size':>5} {'merge':>6} {'edge':>6} {'encl':>5} {'match':>6} {'weight':>6} {'top':>3} | "
+          f"{'P':>6} {'R':>6} {'F1':>6} | {'ARI':>6} {'mIoU':>6} {'CR':>5}")
     for r in rows:
         over = args.max_cr is not None and r["region/cluster_ratio"] > args.max_cr
-        print(f"{r['merge_threshold']:6g} {r['edge_threshold']:6g} {r['match_threshold']:6g} | "
+        print(f"{r['image_size']:5d} {r['merge_threshold']:6g} {r['edge_threshold']:6g} {r['enclosed_min']:5g} "
+              f"{r['match_threshold']:6g} {r['weighting']:>6} {r['max_matches']:3d} | "
               f"{pct(r['region/precision'])} {pct(r['region/recall'])} {pct(r['region/f1'])} | "
               f"{pct(r['region/ari'])} {pct(r['region/miou_p2g'])} {r['region/cluster_ratio']:5.2f}"
               + (" (over the cluster-ratio cap)" if over else ""))
     cap = "" if args.max_cr is None else f", cluster ratio <= {args.max_cr:g}"
-    print(f"best on {best['pairs']} {args.split} pairs{cap} ({time.time() - t0:.0f} s): {set_flags(best)}")
+    print(f"best on {best['pairs']} {args.split} pairs{cap} ({time.time() - t0:.0f} s): {set_flags(best, native)}")
     if args.json:
         record = {"checkpoint": args.checkpoint, "dataset": str(view.root), "line_style": args.line_style or "all",
                   "split": args.split, "objective": "region/f1", "max_cluster_ratio": args.max_cr,
-                  "best": best, "set": set_flags(best), "rows": rows}
+                  "best": best, "set": set_flags(best, native), "rows": rows}
         save_result(record, args.json)  # NaN (no pure match at all) as null
         print(f"wrote {args.json}")
     return 0

@@ -24,15 +24,22 @@ def test_grid_choice_and_score_agree(toy_dataset, tmp_path, capsys, repo_module)
     out = tmp_path / "tuning.json"
     # match threshold 0.9999 matches (almost) nothing; 1e-9 matches every region to its best partners
     assert tune.main(["--checkpoint", str(ckpt), "--dataset", str(toy_dataset), "--pairs", "2",
-                      "--merge", "0.02,0.5", "--edge", "0.03", "--match", "1e-9,0.9999", "--json", str(out)]) == 0
+                      "--merge", "0.02,0.5", "--edge", "0.03", "--match", "1e-9,0.9999", "--enclosed", "0,0.05",
+                      "--weighting", "vote,pixels", "--image-size", "128,192", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"wrote {out}" in text and "--set post.merge_threshold=" in text
     rec = json.loads(out.read_text())
     rows = rec["rows"]
-    assert len(rows) == 4 and rec["split"] == "val" and all(r["pairs"] == 2 for r in rows)
+    assert len(rows) == 32 and rec["split"] == "val" and all(r["pairs"] == 2 for r in rows)
     assert [r["region/f1"] for r in rows] == sorted((r["region/f1"] for r in rows), reverse=True)
     assert rec["best"] == rows[0]
-    by = {(r["merge_threshold"], r["match_threshold"]): r for r in rows}
+    assert len({json.dumps({k: v for k, v in r.items() if k.startswith("region/")}) for r in rows}) > 4
+    plain = [r for r in rows if r["image_size"] == 128 and r["enclosed_min"] == 0 and r["weighting"] == "vote"]
+    by = {(r["merge_threshold"], r["match_threshold"]): r for r in plain}
+    # the input size reaches the model: 192 px gives the drawing more patches, so other regions
+    big = {(r["merge_threshold"], r["match_threshold"]): r for r in rows
+           if r["image_size"] == 192 and r["enclosed_min"] == 0 and r["weighting"] == "vote"}
+    assert any(big[k]["region/ari"] != by[k]["region/ari"] for k in by)
     # the thresholds reach the post-processing and the matching
     assert by[(0.02, 1e-9)]["region/recall"] > by[(0.02, 0.9999)]["region/recall"]
     assert by[(0.02, 1e-9)]["region/cluster_ratio"] != by[(0.5, 1e-9)]["region/cluster_ratio"]
@@ -44,6 +51,19 @@ def test_grid_choice_and_score_agree(toy_dataset, tmp_path, capsys, repo_module)
     m = json.loads((res / "result_patch-vit-tiny_regions.json").read_text())["metrics"]
     for k in ("region/precision", "region/recall", "region/ari", "region/cluster_ratio"):
         assert m[k] == pytest.approx(rec["best"][k], abs=1e-9), k
+    # every searched setting goes through `linecorr score --set`: the one that differs most from the defaults
+    odd = next(r for r in rows if r["image_size"] == 192 and r["enclosed_min"] == 0.05 and r["weighting"] == "pixels")
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(ckpt), "--dataset", str(toy_dataset),
+                 "--split", "val", "--protocol", "regions", "--out-dir", str(res), "--set", "max_pairs=2",
+                 *shlex.split(tune.set_flags(odd, 128))]) == 0
+    m = json.loads((res / "result_patch-vit-tiny_regions.json").read_text())["metrics"]
+    for k in ("region/precision", "region/recall", "region/ari", "region/cluster_ratio"):
+        assert m[k] == pytest.approx(odd[k], abs=1e-9), k
+    capsys.readouterr()
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(ckpt), "--dataset", str(toy_dataset),
+                 "--split", "val", "--protocol", "regions", "--out-dir", str(res), "--set", "image_size=100"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "image_size=100" in err[0]
 
 
 def test_bad_checkpoint_is_one_line(toy_dataset, tmp_path, capsys, repo_module):

@@ -1,5 +1,5 @@
 """Post-processing of the patch-ViT on tiny images with known regions (edges, merging, watershed,
-small regions, majority vote)."""
+small regions, enclosed pieces, majority vote)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from benchmark.models.vit.postprocess import (
     patch_majority,
     patch_seeds,
     regions_from_patches,
+    split_enclosed,
 )
 
 P = 16
@@ -141,3 +142,48 @@ def test_patch_majority_ignores_ink():
     got = patch_majority(sq, ik, P)
     assert got[0] == 2  # 4 paper columns of 2 beat 3 paper columns of 1
     assert got[1] == 2 and got[2] == 1
+
+
+def _eye(size: int = 64, ring: tuple[int, int, int, int] = (20, 20, 29, 29)):
+    """A blank ``size`` square with one closed ink ring (an "eye" smaller than a 16-px patch)."""
+    line = np.full((size, size), 255, np.uint8)
+    y0, x0, y1, x1 = ring
+    line[y0:y1 + 1, [x0, x1]] = 0
+    line[[y0, y1], x0:x1 + 1] = 0
+    return line
+
+
+def test_split_enclosed_gives_a_closed_piece_its_own_region_above_the_size():
+    line = _eye()
+    ink = line == 0
+    regions = np.ones(line.shape, np.int32)  # one region over everything, as the merging would leave it
+    out = split_enclosed(regions, ink, min_area=40)  # the inside is 8 x 8 = 64 px
+    inside, outside = out[24, 24], out[5, 5]
+    assert inside != outside and outside == 1
+    assert (out[21:29, 21:29] == inside).all() and (out[~ink & (out != inside)] == 1).all()
+    assert (split_enclosed(regions, ink, min_area=65) == 1).all()  # too small: left in its region
+    # two regions: each keeps its largest piece, the eye (in region 2's part) becomes a third
+    regions[:, 32:] = 2
+    regions[:, :32][_eye()[:, :32] == 0] = 1
+    out = split_enclosed(regions, ink, min_area=40)
+    assert out[5, 5] == 1 and out[5, 60] == 2 and out[24, 24] not in (1, 2)
+
+
+def test_enclosed_pieces_survive_the_pipeline_and_can_be_matched():
+    from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions
+
+    line = _eye()
+    sim = np.full((16, 16), 0.9)  # every patch alike: the merging makes one region
+    plain = regions_from_patches(line, sim, P, PostprocessConfig(merge_threshold=0.5, edge_threshold=1.0))
+    assert np.unique(plain.regions[line > 0]).size == 1  # the paper's pipeline loses the eye
+    cfg = PostprocessConfig(merge_threshold=0.5, edge_threshold=1.0, enclosed_min=0.2)
+    out = regions_from_patches(line, sim, P, cfg)
+    assert np.unique(out.regions[line > 0]).size == 2
+    eye = out.regions[24, 24]
+    assert eye not in out.patch_region  # it wins no patch by majority vote ...
+    full = np.full((32, 32), 0.5)  # a pair of the same image, every patch pair alike
+    m, s_ab, _ = match_patch_regions(full, out.patch_region, out.patch_region,
+                                     RegionMatchConfig(threshold=0.1, weighting="pixels"), out.regions, out.regions, P)
+    assert s_ab[eye - 1].max() > 0.1 and (m[:, 0] == eye).any()  # ... but the pixel weighting matches it
+    m, s_ab, _ = match_patch_regions(full, out.patch_region, out.patch_region, RegionMatchConfig(threshold=0.1))
+    assert not (m[:, 0] == eye).any()  # with the vote it has no patch, so no similarity

@@ -12,6 +12,7 @@ from benchmark.models.vit.region_match import (
     match_regions,
     membership,
     normalized_similarity,
+    pixel_membership,
     region_similarity,
 )
 
@@ -35,6 +36,22 @@ def test_regions_without_patches_score_zero_and_id_zero_is_no_region():
     assert m.tolist() == [[0, 0, 0], [0, 1, 1], [0, 0, 0]]
     s = region_similarity(np.ones((3, 2)), m, membership(np.array([1, 1]), 1))
     assert s[:, 0].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_pixel_membership_is_each_regions_pixel_share_per_patch():
+    regions = np.zeros((4, 4), np.int32)  # 2 x 2 patches of 2 px
+    regions[:2, :2] = 1  # region 1 fills patch 0
+    regions[2:, :] = 2  # region 2 fills patches 2 and 3 ...
+    regions[1, 3] = 2  # ... and one pixel of patch 1 (the rest of patch 1 is ink, 0)
+    m = pixel_membership(regions, 2, 3)
+    assert m.shape == (3, 4)
+    assert m[0].tolist() == [1, 0, 0, 0]
+    assert m[1].tolist() == pytest.approx([0, 1 / 9, 4 / 9, 4 / 9])
+    assert m[2].tolist() == [0, 0, 0, 0]  # region 3 has no pixel
+    with pytest.raises(ValueError, match="weighting"):
+        match_patch_regions(np.ones((8, 8)), np.ones(4, int), np.ones(4, int), RegionMatchConfig(weighting="area"))
+    with pytest.raises(ValueError, match="region maps"):
+        match_patch_regions(np.ones((8, 8)), np.ones(4, int), np.ones(4, int), RegionMatchConfig(weighting="pixels"))
 
 
 def test_greedy_direction_thresholds_and_keeps_the_best_first():

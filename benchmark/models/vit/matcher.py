@@ -81,8 +81,23 @@ class PatchVitMatcher:
     # ---- model -----------------------------------------------------------------------------------
     def use_score_config(self, cfg) -> None:
         """Take the post-processing and region-matching settings of a region score config
-        (``benchmark.region_score.RegionScoreConfig``: ``post``, ``match``), so ``--set`` reaches them."""
+        (``benchmark.region_score.RegionScoreConfig``: ``post``, ``match``, ``image_size``), so ``--set``
+        reaches them.
+
+        Raises:
+            LinecorrError: ``image_size`` is not a positive multiple of the patch size.
+        """
         self.post, self.match_cfg = cfg.post, cfg.match
+        size = int(getattr(cfg, "image_size", 0) or 0)
+        if size:
+            p = self.model.cfg.patch_size
+            if size < p or size % p:
+                from dataprep.errors import LinecorrError
+
+                raise LinecorrError(f"image_size={size}: the patch-ViT input side must be a positive multiple of "
+                                    f"its patch size ({p})")
+            self._cache.clear()  # similarities at the old size no longer apply
+            self.model.cfg.image_size = self.cfg.image_size = size
 
     @torch.inference_mode()
     def similarity(self, line_a: np.ndarray, line_b: np.ndarray) -> PairSimilarity:
@@ -147,7 +162,8 @@ class PatchVitMatcher:
         """
         ra, rb = regions or self.region_pair(ps)
         norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
-        matches, s_ab, _ = match_patch_regions(norm, ra.patch_region, rb.patch_region, self.match_cfg)
+        matches, s_ab, _ = match_patch_regions(norm, ra.patch_region, rb.patch_region, self.match_cfg,
+                                               ra.regions, rb.regions, self.model.cfg.patch_size)
         return RegionPrediction(
             map_a=ps.box_a.to_frame(ra.regions), map_b=ps.box_b.to_frame(rb.regions), matches=matches,
             similarity=self.paper_similarity(ps) if patch_level else None,

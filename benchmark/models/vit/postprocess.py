@@ -18,7 +18,14 @@ Steps, for one image of the pair (model resolution, ``g x g`` patches of ``p`` p
    on the stroke itself.
 4. **Small regions** (< ``min_region`` patch areas) are merged, smallest first, into the
    neighbour with the largest contact length weighted by ``1 - mean E`` along the contact.
-5. **Majority vote**: each patch takes the region covering most of its non-ink pixels.
+5. **Enclosed pieces** (off by default, ``enclosed_min`` > 0; not in the paper): a region that
+   strokes cut into several stroke-free components keeps its largest; every other component of at
+   least ``enclosed_min`` patch areas becomes a region of its own. The paper names the loss of
+   small enclosed parts (eyes, eyebrows merged into the face) as its post-processing's limit: a
+   16-px patch grid cannot seed a part smaller than a patch, but the line art itself encloses it.
+6. **Majority vote**: each patch takes the region covering most of its non-ink pixels. A region
+   that wins no patch (an enclosed piece) is matched through the patches it overlaps
+   (``RegionMatchConfig.weighting``).
 
 Inputs are the *normalised* similarities ``S[p, q] / S[p, p] = exp((C_pq - 1) / tau)`` in (0, 1]
 (``region_match.normalized_similarity``): S rescaled row by row, so one threshold means the same
@@ -48,6 +55,10 @@ class PostprocessConfig:
     ink_threshold: int = 160  # line pixels darker than this (0-255) are ink
     seed_margin: float = 1.5  # px: seeds keep at least this distance from ink
     min_region: float = 0.5  # regions smaller than this many patch areas merge into a neighbour
+    # Stroke-enclosed pieces of a region of at least this many patch areas become regions of their
+    # own (step 5; 0 = off, the paper's pipeline). Pair it with match.weighting=pixels, which gives
+    # such pieces (often smaller than a patch) a similarity.
+    enclosed_min: float = 0.0
 
 
 # ---- 1. edges ------------------------------------------------------------------------------------
@@ -305,7 +316,42 @@ def merge_small_regions(labels: np.ndarray, edges: np.ndarray, min_area: float) 
     return target[labels].astype(np.int32)
 
 
-# ---- 5. majority vote + the whole pipeline ---------------------------------------------------------
+# ---- 5. enclosed pieces ----------------------------------------------------------------------------
+
+def split_enclosed(regions: np.ndarray, ink: np.ndarray, min_area: float) -> np.ndarray:
+    """Give the stroke-enclosed pieces of each region their own id.
+
+    A piece is the intersection of a region with one connected stroke-free component of ``~ink``.
+    Each region keeps its largest piece (and its pieces below ``min_area``, which are left as they
+    are: ink-bounded specks are mostly gaps between doubled strokes); every other piece of at least
+    ``min_area`` px gets a new id.
+
+    Args:
+        regions: ``(H, W) int`` regions, ids >= 1 on every pixel (ink included).
+        ink: ``(H, W) bool`` ink pixels.
+        min_area: smallest piece (px) that becomes a region.
+
+    Returns:
+        ``(H, W) int32`` regions, new ids after the old ones (not renumbered).
+    """
+    cc = connected_segments(ink).astype(np.int64)  # stroke-free components 1.., 0 = ink
+    paper = cc > 0
+    base = int(cc.max()) + 1
+    keys, inv, area = np.unique(regions[paper].astype(np.int64) * base + cc[paper],
+                                return_inverse=True, return_counts=True)
+    reg = keys // base
+    order = np.lexsort((-area, reg))  # per region, its largest piece first
+    largest = np.zeros(keys.size, bool)
+    largest[order[np.r_[True, np.diff(reg[order]) != 0]]] = True
+    new = np.where(~largest & (area >= min_area), 0, reg)  # 0 = gets a new id below
+    fresh = np.flatnonzero(new == 0)
+    new[fresh] = int(regions.max()) + 1 + np.arange(fresh.size)
+    out = regions.astype(np.int32).copy()
+    out[paper] = new[inv.ravel()]
+    return out
+
+
+# ---- 6. majority vote + the whole pipeline ---------------------------------------------------------
 
 def patch_majority(regions: np.ndarray, ink: np.ndarray, patch: int) -> np.ndarray:
     """``(N,) int64`` region covering most non-ink pixels of each patch (all pixels if all ink)."""
@@ -357,6 +403,8 @@ def regions_from_patches(line: np.ndarray, sim: np.ndarray, patch: int, cfg: Pos
     regions = watershed_regions(edges, line8, markers, cfg.sigma)
     if cfg.min_region > 0:
         regions = merge_small_regions(regions, edges, cfg.min_region * patch * patch)
+    if cfg.enclosed_min > 0:
+        regions = split_enclosed(regions, ink, cfg.enclosed_min * patch * patch)
     regions = relabel_raster(regions)  # watershed labels every pixel >= 1: all are renumbered
     patch_region = patch_majority(regions, ink, patch)
     if active is not None:

@@ -32,6 +32,10 @@ class RegionMatchConfig:
 
     threshold: float = 0.02  # a region pair matches when its eq.-5 similarity exceeds this (normalised S; tuned, tiny)
     max_matches: int = 2  # per region and direction, keep at most this many best partners (0 = all above threshold)
+    # Which patches make up a region in eq. 5: "vote" = those it wins by majority vote (the paper);
+    # "pixels" = every patch it touches, weighted by the share of its pixels there, so a region
+    # smaller than a patch (post.enclosed_min) still has a similarity.
+    weighting: str = "vote"
 
 
 def normalized_similarity(cos: np.ndarray, temperature: float) -> np.ndarray:
@@ -51,6 +55,26 @@ def membership(patch_region: np.ndarray, n_regions: int) -> np.ndarray:
     ok = patch_region > 0
     m[patch_region[ok] - 1, np.flatnonzero(ok)] = 1.0
     return m
+
+
+def pixel_membership(regions: np.ndarray, patch: int, n_regions: int) -> np.ndarray:
+    """``(R, N) float64`` share of each region's pixels in each patch (rows sum to 1; 0 rows for
+    regions without pixels).
+
+    Args:
+        regions: ``(S, S) int`` region ids 1..R at model resolution, 0 = ink (counted nowhere).
+        patch: p (S divisible by p).
+        n_regions: R.
+    """
+    s = regions.shape[0]
+    g = s // patch
+    tile = ((np.arange(s)[:, None] // patch) * g + np.arange(s)[None, :] // patch).ravel()
+    lab = regions.ravel().astype(np.int64)
+    ok = lab > 0
+    counts = np.bincount((lab[ok] - 1) * (g * g) + tile[ok], minlength=n_regions * g * g)
+    counts = counts[: n_regions * g * g].reshape(n_regions, g * g).astype(np.float64)
+    tot = counts.sum(1, keepdims=True)
+    return np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0)
 
 
 def region_similarity(sim_ab: np.ndarray, member_a: np.ndarray, member_b: np.ndarray) -> np.ndarray:
@@ -104,19 +128,33 @@ def match_regions(s_ab: np.ndarray, s_ba: np.ndarray, cfg: RegionMatchConfig | N
 
 
 def match_patch_regions(sim: np.ndarray, region_a: np.ndarray, region_b: np.ndarray,
-                        cfg: RegionMatchConfig | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        cfg: RegionMatchConfig | None = None, map_a: np.ndarray | None = None,
+                        map_b: np.ndarray | None = None,
+                        patch: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eq. 5 + greedy matching from the full normalised matrix and the patch region ids.
 
     Args:
         sim: ``(2N, 2N)`` normalised patch similarity (A first).
         region_a, region_b: ``(N,) int`` region id (1..R) of each patch, 0 = none.
+        map_a, map_b: ``(S, S) int`` model-resolution region maps (0 = ink), needed for
+            ``cfg.weighting == "pixels"``.
+        patch: p, for ``"pixels"``.
 
     Returns:
         ``matches`` ``(K, 2) int64`` region *ids* (A, B), ``s_ab`` ``(R_a, R_b)``, ``s_ba`` ``(R_b, R_a)``.
     """
+    cfg = cfg or RegionMatchConfig()
     n = region_a.size
-    ra, rb = int(region_a.max(initial=0)), int(region_b.max(initial=0))
-    ma, mb = membership(region_a, ra), membership(region_b, rb)
+    if cfg.weighting == "pixels":
+        if map_a is None or map_b is None:
+            raise ValueError("match.weighting=pixels needs the region maps")
+        ra, rb = int(map_a.max(initial=0)), int(map_b.max(initial=0))
+        ma, mb = pixel_membership(map_a, patch, ra), pixel_membership(map_b, patch, rb)
+    elif cfg.weighting == "vote":
+        ra, rb = int(region_a.max(initial=0)), int(region_b.max(initial=0))
+        ma, mb = membership(region_a, ra), membership(region_b, rb)
+    else:
+        raise ValueError(f"match.weighting must be 'vote' or 'pixels', got {cfg.weighting!r}")
     s_ab = region_similarity(sim[:n, n:], ma, mb)
     s_ba = region_similarity(sim[n:, :n], mb, ma)
     return match_regions(s_ab, s_ba, cfg) + 1, s_ab, s_ba

@@ -25,6 +25,7 @@ from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matri
 from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
 from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions, normalized_similarity
 from benchmark.region_score import RegionPrediction
+from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -92,8 +93,6 @@ class PatchVitMatcher:
         if size:
             p = self.model.cfg.patch_size
             if size < p or size % p:
-                from dataprep.errors import LinecorrError
-
                 raise LinecorrError(f"image_size={size}: the patch-ViT input side must be a positive multiple of "
                                     f"its patch size ({p})")
             self._cache.clear()  # similarities at the old size no longer apply

@@ -80,6 +80,26 @@ def letterbox_for(shape: tuple[int, int], size: int, patch: int) -> Letterbox:
     return Letterbox(int(shape[0]), int(shape[1]), size, patch)
 
 
+def segment_patch_weights(seg: np.ndarray, ids: np.ndarray, box: Letterbox) -> np.ndarray:
+    """``(len(ids), N)``: share of each segment's pixels falling in each model patch (rows sum to 1).
+
+    Pixels map to patches at the frame's own resolution (``floor(y * scale / p)``), so no segment
+    vanishes in a downscale.
+    """
+    h, w = seg.shape
+    g, p, s = box.grid, box.patch, box.scale
+    pr = np.minimum((np.arange(h) * s // p).astype(np.int64), g - 1)
+    pc = np.minimum((np.arange(w) * s // p).astype(np.int64), g - 1)
+    patch_of = (pr[:, None] * g + pc[None, :]).ravel()
+    row_of = np.full(max(int(seg.max(initial=0)), int(ids.max(initial=0))) + 1, -1, np.int64)  # ids may have no pixel
+    row_of[ids] = np.arange(ids.size)
+    rows = row_of[seg.ravel()]
+    ok = rows >= 0
+    counts = np.bincount(rows[ok] * (g * g) + patch_of[ok], minlength=ids.size * g * g).reshape(ids.size, g * g)
+    tot = counts.sum(1, keepdims=True)
+    return np.divide(counts, tot, out=np.zeros(counts.shape), where=tot > 0)
+
+
 #: GT region sources of the raw-line task (``RegionScoreConfig.regions``, ``VitTrainConfig.regions``).
 REGION_SOURCES = ("auto", "segments", "labels", "parts")
 #: A line pixel of the drawing (excluded from the part regions, as the paper excludes lines).

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from benchmark.models import MatcherInfo, count_parameters
-from benchmark.models.vit.inputs import Letterbox, letterbox_for
+from benchmark.models.vit.inputs import Letterbox, letterbox_for, segment_patch_weights
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
 from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions, normalized_similarity
@@ -187,22 +187,3 @@ class PatchVitMatcher:
         wb = segment_patch_weights(fb.seg, fb.segments.ids, ps.box_b)
         return wb @ norm[n:, :n] @ wa.T
 
-
-def segment_patch_weights(seg: np.ndarray, ids: np.ndarray, box: Letterbox) -> np.ndarray:
-    """``(len(ids), N)``: share of each segment's pixels falling in each model patch (rows sum to 1).
-
-    Pixels map to patches at the frame's own resolution (``floor(y * scale / p)``), so no segment
-    vanishes in a downscale.
-    """
-    h, w = seg.shape
-    g, p, s = box.grid, box.patch, box.scale
-    pr = np.minimum((np.arange(h) * s // p).astype(np.int64), g - 1)
-    pc = np.minimum((np.arange(w) * s // p).astype(np.int64), g - 1)
-    patch_of = (pr[:, None] * g + pc[None, :]).ravel()
-    row_of = np.full(int(seg.max()) + 1, -1, np.int64)
-    row_of[ids] = np.arange(ids.size)
-    rows = row_of[seg.ravel()]
-    ok = rows >= 0
-    counts = np.bincount(rows[ok] * (g * g) + patch_of[ok], minlength=ids.size * g * g).reshape(ids.size, g * g)
-    tot = counts.sum(1, keepdims=True)
-    return np.divide(counts, tot, out=np.zeros(counts.shape), where=tot > 0)

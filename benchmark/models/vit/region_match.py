@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.models.vit.inputs import letterbox_for, segment_patch_weights
+
 
 @dataclass
 class RegionMatchConfig:
@@ -59,22 +61,16 @@ def membership(patch_region: np.ndarray, n_regions: int) -> np.ndarray:
 
 def pixel_membership(regions: np.ndarray, patch: int, n_regions: int) -> np.ndarray:
     """``(R, N) float64`` share of each region's pixels in each patch (rows sum to 1; 0 rows for
-    regions without pixels).
+    regions without pixels): :func:`~benchmark.models.vit.inputs.segment_patch_weights` of the
+    model-resolution map, whose letterbox is the identity.
 
     Args:
         regions: ``(S, S) int`` region ids 1..R at model resolution, 0 = ink (counted nowhere).
         patch: p (S divisible by p).
-        n_regions: R.
+        n_regions: R (at least ``regions.max()``).
     """
-    s = regions.shape[0]
-    g = s // patch
-    tile = ((np.arange(s)[:, None] // patch) * g + np.arange(s)[None, :] // patch).ravel()
-    lab = regions.ravel().astype(np.int64)
-    ok = lab > 0
-    counts = np.bincount((lab[ok] - 1) * (g * g) + tile[ok], minlength=n_regions * g * g)
-    counts = counts[: n_regions * g * g].reshape(n_regions, g * g).astype(np.float64)
-    tot = counts.sum(1, keepdims=True)
-    return np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0)
+    ids = np.arange(1, n_regions + 1)
+    return segment_patch_weights(regions, ids, letterbox_for(regions.shape, regions.shape[0], patch))
 
 
 def region_similarity(sim_ab: np.ndarray, member_a: np.ndarray, member_b: np.ndarray) -> np.ndarray:

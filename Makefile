@@ -70,6 +70,7 @@ benchmark: setup
 	  test ! -f $(VIT_CKPT) || test -f $$d/result_patch-vit-tiny_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-small.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_SMALL_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-small-crop24.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CROP24_CKPT) --name ant-small-crop24 --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_ant-small-crop24-flip.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CROP24_CKPT) --name ant-small-crop24-flip --tta hflip --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_patch-vit-small_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_SMALL_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_SMALL_POST) || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard

@@ -111,6 +111,9 @@ def register_score(sub, name: str) -> None:
                         "color = colored frames too (benchmark.inputs)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
+    p.add_argument("--tta", choices=["none", "hflip"], default="none",
+                   help="with --model ant: test-time augmentation; hflip also matches the pair mirrored left to "
+                        "right and averages the two logit matrices (twice the time; docs/ANT.md). Default none")
     p.add_argument("--name", help="with --model: the method's name in the result and on the leaderboard (default "
                                   "from the model and its preset, e.g. ant-tiny), e.g. ant-tiny-v2 for a second checkpoint")
     add_config_args(p, "horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
@@ -157,6 +160,8 @@ def run_score(args) -> int:
         raise LinecorrError("--checkpoint goes with --model")
     if args.name and not args.model:
         raise LinecorrError("--name goes with --model (baselines keep their names)")
+    if args.tta != "none" and not args.model:
+        raise LinecorrError("--tta goes with --model (a predictions file or a baseline has no test-time augmentation)")
     if args.protocol and not _two_protocols(args):
         raise LinecorrError("--protocol goes with a --model scored on two protocols (the others have one)")
     if regions == "baselines":
@@ -345,6 +350,11 @@ def _model_matchers(args) -> list:
     cfg = getattr(args, "_region_cfg", None)
     if cfg is not None:  # a region-protocol model takes its post-processing settings from the score config
         matcher.use_score_config(cfg)
+    tta = getattr(args, "tta", "none")
+    if tta != "none":
+        if not hasattr(matcher, "use_tta"):
+            raise LinecorrError(f"--tta {tta}: --model {args.model} has no test-time augmentation (ant has)")
+        matcher.use_tta(tta)
     if args.name:  # a second checkpoint of one preset gets its own name on the leaderboard
         matcher.name = args.name
     return [(matcher.name, matcher)]

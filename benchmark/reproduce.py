@@ -59,7 +59,8 @@ def score_command(method: list[str], args, protocol: str | None = None) -> list[
     cmd += ["--benchmark", args.benchmark] if args.benchmark else ["--dataset", str(args.dataset)]
     for flag, value in (("--line-style", getattr(args, "line_style", None)), ("--gaps", getattr(args, "gaps", None)),
                         ("--split", args.split), ("--track", getattr(args, "track", None)),
-                        ("--config", getattr(args, "config", None))):
+                        ("--config", getattr(args, "config", None)),
+                        ("--tta", None if getattr(args, "tta", "none") == "none" else args.tta)):
         if value:
             cmd += [flag, str(value)]
     for kv in getattr(args, "overrides", None) or []:

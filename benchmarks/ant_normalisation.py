@@ -1,10 +1,12 @@
-"""Does another normalisation of AnT's match logits propagate labels better than eq. 3's row softmax?
+"""Does another normalisation of AnT's match logits, or mirroring at test time, propagate labels better?
 
 AnT turns its logits into S by a softmax over the source segments of each target (a row) and
 propagates labels with eq. 3 (summed S per label). Feature matchers often normalise both ways
 instead (dual softmax, Sinkhorn), which favours one-to-one matches. This runs a checkpoint once per
 consecutive pair of a split (validation by default: this is a choice to tune, never on test), then
 scores AnT's 10-frame propagation, recursive and not, with each normalisation of the same logits.
+With ``--tta none,hflip`` (the default) it does so for the logits as drawn and for the logits
+averaged with those of the mirrored pair (``AntMatcher`` ``tta="hflip"``, ``linecorr score --tta``).
 
 Example:
     python benchmarks/ant_normalisation.py --checkpoint results/v2/runs/ant-small/best.safetensors \\
@@ -47,18 +49,19 @@ NORMALISATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def clip_logits(model, ds, clips: list[str], progress=None) -> dict[str, tuple[list, list, list]]:
-    """Per clip: the ``(N_{t+1}, N_t) float64`` logits of its consecutive pairs, GT labels and areas."""
+def clip_logits(matcher, ds, clips: list[str], progress=None) -> dict[str, tuple[list, list, list]]:
+    """Per clip: the ``(N_{t+1}, N_t) float64`` logits of its consecutive pairs (``matcher.logits``,
+    so with the matcher's test-time augmentation), GT labels and areas."""
     from benchmark.inputs import visible_frame
-    from benchmark.models.ant.matcher import _frame_tensors
 
     out = {}
     for clip in progress(clips) if progress else clips:
-        frames = ds.clip(clip).frames
-        tensors = [_frame_tensors(visible_frame(ds.load_frame(clip, f), "line"), model.cfg) for f in frames]
-        with torch.inference_mode():
-            logits = [model.pair_logits(ca, ba, cb, bb).double() for (ca, ba), (cb, bb) in itertools.pairwise(tensors)]
-        tables = [ds.load_segments(clip, f) for f in frames]
+        names = ds.clip(clip).frames
+        frames = [visible_frame(ds.load_frame(clip, f), "line") for f in names]  # what the model may see
+        logits = [matcher.logits(a, b).double().cpu() if len(a.segments) and len(b.segments)
+                  else torch.zeros(len(b.segments), len(a.segments), dtype=torch.float64)
+                  for a, b in itertools.pairwise(frames)]
+        tables = [ds.load_segments(clip, f) for f in names]  # GT labels, for scoring only
         out[clip] = (logits, [t.label for t in tables], [t.area for t in tables])
     return out
 
@@ -85,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="val", help="split (default val)")
     ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--tta", default="none,hflip", help="test-time augmentations to compare, comma-separated "
+                                                         "(default none,hflip)")
     args = ap.parse_args(argv)
 
     from tqdm import tqdm
@@ -99,19 +104,26 @@ def main(argv: list[str] | None = None) -> int:
             clips = view.splits.get(args.split, [])[: args.clips or None]
             if not clips:
                 raise LinecorrError(f"split {args.split!r} has no clip", view.root)
-            model = AntMatcher.from_checkpoint(args.checkpoint).model
-            t0 = time.time()
-            per_clip = clip_logits(model, view, clips, lambda it: tqdm(it, desc="clips", file=sys.stderr,
-                                                                       disable=None, leave=False))
+            matcher = AntMatcher.from_checkpoint(args.checkpoint)
+            modes = [m.strip() for m in args.tta.split(",") if m.strip()]
+            per_mode, forward_s = {}, {}
+            for mode in modes:
+                matcher.use_tta(mode)
+                t0 = time.time()
+                per_mode[mode] = clip_logits(matcher, view, clips, lambda it, m=mode: tqdm(
+                    it, desc=f"clips, tta {m}", file=sys.stderr, disable=None, leave=False))
+                forward_s[mode] = time.time() - t0
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"{len(clips)} {args.split} clips ({args.line_style or 'every style'}), forward {time.time() - t0:.0f} s")
-    print(f"{'normalisation':>14} | {'acc@rec10':>9} {'mIoU@rec10':>10} | {'acc@nonrec10':>12}")
-    for name, norm in NORMALISATIONS.items():
-        m = propagation_scores(per_clip, norm)
-        print(f"{name:>14} | {100 * m['accuracy@recursive10']:9.2f} {100 * m['miou@recursive10']:10.2f} | "
-              f"{100 * m['accuracy@nonrecursive10']:12.2f}")
+    print(f"{len(clips)} {args.split} clips ({args.line_style or 'every style'}), forward "
+          + ", ".join(f"{forward_s[m]:.0f} s (tta {m})" for m in modes))
+    print(f"{'tta':>5} {'normalisation':>14} | {'acc@rec10':>9} {'mIoU@rec10':>10} | {'acc@nonrec10':>12}")
+    for mode in modes:
+        for name, norm in NORMALISATIONS.items():
+            m = propagation_scores(per_mode[mode], norm)
+            print(f"{mode:>5} {name:>14} | {100 * m['accuracy@recursive10']:9.2f} {100 * m['miou@recursive10']:10.2f} | "
+                  f"{100 * m['accuracy@nonrecursive10']:12.2f}")
     return 0
 
 

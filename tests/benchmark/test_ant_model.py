@@ -11,6 +11,7 @@ from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs, normalized_boxes, segment_crops
 from benchmark.models.ant.matcher import AntMatcher, pad_frames
 from benchmark.models.ant.model import AnT
+from dataprep.errors import LinecorrError
 from dataprep.format import Dataset, Frame, compute_segment_table
 
 SMALL = AntModelConfig(backbone="tiny", channels=(8, 16, 32), dim=32, heads=4, layers=2, dropout=0.1)
@@ -142,6 +143,28 @@ def test_matcher_handles_zero_and_one_segment():
     assert matcher.match(two, empty).shape == (0, 2)
     assert np.allclose(matcher.match(one, two), 1.0)  # a single source takes all the weight
     assert matcher.match(two, one).shape == (1, 2)
+
+
+def _mirrored(f: Frame) -> Frame:
+    """``f`` mirrored left to right, its segment table computed afresh from the mirrored map."""
+    seg = np.ascontiguousarray(f.seg[:, ::-1])
+    line = np.ascontiguousarray(f.line[:, ::-1])
+    return Frame(f.clip, f.frame, line, line, None, None, seg, compute_segment_table(seg), None)
+
+
+def test_hflip_tta_averages_with_the_logits_of_the_mirrored_pair(ds):
+    fa, fb = ds.load_frame("toy001", "0000"), ds.load_frame("toy001", "0002")
+    matcher = AntMatcher(_model())
+    plain = matcher.logits(fa, fb)
+    mirrored = matcher.logits(_mirrored(fa), _mirrored(fb))  # boxes from the mirrored maps' own tables
+    assert not torch.allclose(plain, mirrored, atol=1e-3)  # the model is not mirror-invariant by itself
+    matcher.use_tta("hflip")
+    assert matcher.cfg.tta == "hflip"
+    assert torch.allclose(matcher.logits(fa, fb), (plain + mirrored) / 2, atol=1e-5)
+    s = matcher.match(fa, fb)
+    assert np.allclose(s.sum(1), 1.0) and np.allclose(s, ((plain + mirrored) / 2).softmax(-1).numpy(), atol=1e-5)
+    with pytest.raises(LinecorrError, match="tta='vflip' is not one of none, hflip"):
+        matcher.use_tta("vflip")
 
 
 def test_pad_frames_masks():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 from dataprep.cli import main
 
@@ -103,3 +104,33 @@ def test_a_named_model_result_keeps_its_name_when_re_run(toy_dataset, tmp_path, 
     assert f"same   {result}" in capsys.readouterr().out
     # a baseline keeps its own name
     assert main(["score", "--method", "nearest-aligned", "--name", "x", "--dataset", str(toy_dataset)]) != 0
+
+
+def test_a_mirrored_model_result_records_tta_and_reproduces(toy_dataset, tmp_path, capsys):
+    import torch
+
+    from benchmark.models.ant.model import AnT
+    from benchmark.train.checkpoint import save_checkpoint
+    from benchmark.train.config import tiny
+
+    torch.manual_seed(0)
+    cfg = tiny()
+    ckpt = save_checkpoint(tmp_path / "m.safetensors", AnT(cfg.model), cfg, step=0)
+    for tta, name in (("none", "plain"), ("hflip", "flip")):
+        assert main(["score", "--model", "ant", "--checkpoint", str(ckpt), "--name", name, "--tta", tta,
+                     "--dataset", str(toy_dataset), "--out-dir", str(tmp_path)]) == 0
+    plain, flip = (json.loads((tmp_path / f"result_{n}.json").read_text()) for n in ("plain", "flip"))
+    assert flip["method"]["params"]["tta"] == "hflip" and plain["method"]["params"]["tta"] == "none"
+    assert "--tta" in flip["provenance"]["command"] and "--tta" not in plain["provenance"]["command"]
+    with gzip.open(tmp_path / "predictions_flip.json.gz") as f, gzip.open(tmp_path / "predictions_plain.json.gz") as g:
+        assert json.load(f)["pairs"] != json.load(g)["pairs"]  # the mirrored view changes the scores
+    capsys.readouterr()
+    assert main(["score", "--check", str(tmp_path / "result_flip.json")]) == 0
+    assert "same" in capsys.readouterr().out
+    # only a model with test-time augmentation takes --tta
+    assert main(["score", "--method", "nearest-aligned", "--tta", "hflip", "--dataset", str(toy_dataset)]) != 0
+    assert "--tta goes with --model" in capsys.readouterr().err
+    vit = Path(__file__).resolve().parents[2] / "results/v2/runs/patch-vit-tiny/best.safetensors"
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(vit), "--tta", "hflip",
+                 "--dataset", str(toy_dataset), "--out-dir", str(tmp_path)]) != 0
+    assert "--model patch-vit has no test-time augmentation" in capsys.readouterr().err

@@ -4,6 +4,12 @@ Rows are the target segments of frame B, columns the source segments of frame A,
 segment-table order; each row is the softmax of eq. 4 (sums to one), which is exactly the step
 score matrix of the propagation protocol (``benchmark/metrics/propagation.py``, eq. 3). Every
 segment is used at test time (no cap). Frames with no segment give an empty-sided matrix.
+
+Test-time augmentation (``tta="hflip"``, ``linecorr score --model ant --set tta=hflip``): the pair
+is matched as drawn and mirrored left to right, and the two logit matrices are averaged before the
+softmax. Training mirrors pairs half the time (``augment.hflip``), so both views are in the
+model's distribution; the mirrored view sees every crop and position from the other side. It costs
+a second forward pass. Chosen on v2's val split, never on test (docs/ANT.md, "Test-time mirroring").
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from benchmark.models import MatcherInfo, count_parameters
 from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
+from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -27,11 +34,25 @@ class AntMatcherInfo(MatcherInfo):
 
     dim: int = 0  # D
     layers: int = 0  # transformer blocks (0 = no transformer)
+    tta: str = "none"  # test-time augmentation: "none" or "hflip" (logits averaged with the mirrored pair's)
 
 
-def _frame_tensors(frame, cfg: AntModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
+#: Test-time augmentations :meth:`AntMatcher.use_tta` accepts.
+TTA_MODES = ("none", "hflip")
+
+
+def _frame_tensors(frame, cfg: AntModelConfig, mirror: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crops and boxes of a frame (``frame_inputs``), optionally of the frame mirrored left to right.
+
+    Mirroring flips the line and segment maps and moves each box to ``x' = W - x - w`` (same ids,
+    same table order), which is what the segment table of the mirrored segment map says.
+    """
     t = frame.segments
-    return frame_inputs(frame.line, frame.seg, t.ids, t.bbox, cfg)
+    if not mirror:
+        return frame_inputs(frame.line, frame.seg, t.ids, t.bbox, cfg)
+    bbox = np.array(t.bbox, np.int64).reshape(-1, 4)
+    bbox[:, 0] = frame.line.shape[1] - bbox[:, 0] - bbox[:, 2]
+    return frame_inputs(frame.line[:, ::-1], frame.seg[:, ::-1], t.ids, bbox, cfg)
 
 
 def pad_frames(crops_a: torch.Tensor, boxes_a: torch.Tensor, crops_b: torch.Tensor, boxes_b: torch.Tensor
@@ -79,15 +100,36 @@ class AntMatcher:
                               count_parameters(model), cfg.model.dim, len(model.blocks))
         return cls(model, info, device)
 
+    def use_tta(self, mode: str) -> None:
+        """Set the test-time augmentation (one of :data:`TTA_MODES`); recorded in ``cfg.tta``.
+
+        Raises:
+            LinecorrError: an unknown mode (it comes from ``--set tta=...``).
+        """
+        if mode not in TTA_MODES:
+            raise LinecorrError(f"tta={mode!r} is not one of {', '.join(TTA_MODES)}")
+        self.cfg.tta = mode
+
+    @torch.inference_mode()
+    def logits(self, fa, fb) -> torch.Tensor:
+        """``(N_b, N_a) float32`` match logits on the model's device (eq. 4 before the softmax),
+        averaged over the views of ``cfg.tta``. Needs at least one segment in each frame."""
+        views = (False, True) if self.cfg.tta == "hflip" else (False,)
+        total = None
+        for mirror in views:
+            ca, ba = _frame_tensors(fa, self.model.cfg, mirror)
+            cb, bb = _frame_tensors(fb, self.model.cfg, mirror)
+            x = self.model.pair_logits(*(t.to(self.device) for t in (ca, ba, cb, bb)))
+            total = x if total is None else total + x
+        return total / len(views)
+
     @torch.inference_mode()
     def similarity(self, fa, fb) -> torch.Tensor:
         """``(N_b, N_a) float32`` S on the model's device (rows sum to one)."""
         na, nb = len(fa.segments), len(fb.segments)
         if na == 0 or nb == 0:
             return torch.zeros(nb, na)
-        ca, ba = _frame_tensors(fa, self.model.cfg)
-        cb, bb = _frame_tensors(fb, self.model.cfg)
-        return self.model.pair_logits(*(t.to(self.device) for t in (ca, ba, cb, bb))).softmax(-1)
+        return self.logits(fa, fb).softmax(-1)
 
     def match(self, fa, fb) -> np.ndarray:
         """Scores ``(N_b, N_a) float64``: AnT's S, rows = target segments of ``fb`` (table order).

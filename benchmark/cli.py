@@ -378,6 +378,9 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
+    p.add_argument("--tta", choices=["none", "hflip"], default="none",
+                   help="test-time augmentation: hflip also matches each pair mirrored and averages the logits "
+                        "(twice the forward passes; docs/ANT.md). Default none")
     add_config_args(p, "segmenter=closed", "segmenter, ink_threshold")
 
 
@@ -388,6 +391,7 @@ def run_colorize(args) -> int:
 
     cfg = load_config(ColorizeConfig, args.config, args.overrides)
     matcher = AntMatcher.from_checkpoint(args.checkpoint, args.device)
+    matcher.use_tta(args.tta)
     colorize_files(args.reference, args.lines, args.out, matcher, args.reference_line, cfg,
                    progress=lambda items: _bar(items, "colorize"), estimate_fills=args.estimate_fills)
     print(f"wrote {len(args.lines)} colored frames to {args.out}")

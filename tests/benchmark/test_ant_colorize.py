@@ -96,6 +96,10 @@ def test_colorize_cli_writes_one_image_per_line_image(clip, tmp_path, capsys):
         rgb, _ = read_color(out / f"line_{k}.png")
         assert rgb.shape == (128, 128, 3)
         assert np.all(rgb[clip[k].line == 0] == 0)  # lines stay on top of the fill
+    flipped = tmp_path / "colored_flip"  # test-time mirroring runs end to end and keeps the lines on top
+    assert main(["colorize", "--reference", str(tmp_path / "ref.png"), "--checkpoint", str(ckpt), *lines,
+                 "--out", str(flipped), "--tta", "hflip"]) == 0
+    assert all(np.all(read_color(flipped / f"line_{k}.png")[0][clip[k].line == 0] == 0) for k in (1, 2, 3))
     capsys.readouterr()
     assert main(["colorize", "--reference", str(tmp_path / "ref.png"), "--checkpoint", str(tmp_path / "x.safetensors"),
                  *lines, "--out", str(out)]) == 2

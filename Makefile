@@ -59,6 +59,8 @@ ANT_V2_CKPT ?= results/ablation/correspondence/best.safetensors
 ANT_SMALL_CKPT ?= results/v2/runs/ant-small/best.safetensors
 # the same run with a 24-px smallest crop window (docs/ANT.md, "Crop context for slivers")
 ANT_CROP24_CKPT ?= results/v2/runs/ant-small-crop24/best.safetensors
+# that run continued 1,500 steps on a longer cosine (results/v2/runs/ant-small-long/TRAINED.md)
+ANT_LONG_CKPT ?= results/v2/runs/ant-small-long/best.safetensors
 VIT_SMALL_CKPT ?= results/v2/runs/patch-vit-small/best.safetensors
 VIT_SMALL_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02 --set match.threshold=0.005
 benchmark: setup
@@ -71,6 +73,8 @@ benchmark: setup
 	  test -f $$d/result_ant-small.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_SMALL_CKPT) --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-small-crop24.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CROP24_CKPT) --name ant-small-crop24 --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-small-crop24-flip.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_CROP24_CKPT) --name ant-small-crop24-flip --tta hflip --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_ant-small-long.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_LONG_CKPT) --name ant-small-long --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
+	  test -f $$d/result_ant-small-long-flip.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_LONG_CKPT) --name ant-small-long-flip --tta hflip --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_patch-vit-small_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_SMALL_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_SMALL_POST) || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard

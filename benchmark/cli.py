@@ -76,6 +76,7 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--update", action="store_true",
                    help="with --check: replace drifted results and their predictions by the re-run ones")
     from benchmark.baselines import BASELINES, REGION_BASELINES
+    from benchmark.models.ant.config import TTA_MODES
     from benchmark.models.registry import MODELS, models_help
 
     p.add_argument("--method", help="run a method instead: " + ", ".join([*BASELINES, "all-baselines"]) +
@@ -111,7 +112,7 @@ def register_score(sub, name: str) -> None:
                         "color = colored frames too (benchmark.inputs)")
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
-    p.add_argument("--tta", choices=["none", "hflip"], default="none",
+    p.add_argument("--tta", choices=TTA_MODES, default="none",
                    help="with --model ant: test-time augmentation; hflip also matches the pair mirrored left to "
                         "right and averages the two logit matrices (twice the time; docs/ANT.md). Default none")
     p.add_argument("--name", help="with --model: the method's name in the result and on the leaderboard (default "
@@ -361,6 +362,8 @@ def _model_matchers(args) -> list:
 
 
 def register_colorize(sub, name: str) -> None:
+    from benchmark.models.ant.config import TTA_MODES
+
     p = add_command(
         sub, name, "color a sequence of line images from one colored reference frame with a trained AnT",
         "linecorr colorize --reference ref_color.png --checkpoint runs/ant_tiny/best.safetensors "
@@ -378,7 +381,7 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("--checkpoint", required=True, help="AnT checkpoint (.safetensors from `linecorr train ant`)")
     p.add_argument("--out", required=True, help="output folder: one flat-filled PNG per line image, same names")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
-    p.add_argument("--tta", choices=["none", "hflip"], default="none",
+    p.add_argument("--tta", choices=TTA_MODES, default="none",
                    help="test-time augmentation: hflip also matches each pair mirrored and averages the logits "
                         "(twice the forward passes; docs/ANT.md). Default none")
     add_config_args(p, "segmenter=closed", "segmenter, ink_threshold")

@@ -25,6 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py besid
 from script_args import add_dataset_source, open_dataset_source, parser
 
 
+def reachable(target: np.ndarray, source: np.ndarray, unmatched_label: int = -1) -> np.ndarray:
+    """``(N,) bool``: which target labels a perfect matcher gets right from ``source``'s labels (held
+    there, or the unmatched label, which a segment matched to nothing gets anyway)."""
+    return np.isin(target, source) | (target == unmatched_label)
+
+
 def oracle_predictor(gt_labels: list[np.ndarray], unmatched_label: int = -1):
     """``predict(t, labels_t) -> labels_{t+1}``: the GT label of each target segment where
     ``labels_t`` holds it (or it is ``unmatched_label``, which an unmatched segment gets anyway), else
@@ -32,8 +38,7 @@ def oracle_predictor(gt_labels: list[np.ndarray], unmatched_label: int = -1):
 
     def predict(t: int, labels_t: np.ndarray) -> np.ndarray:
         target = np.asarray(gt_labels[t + 1], np.int64)
-        reachable = np.isin(target, labels_t) | (target == unmatched_label)
-        return np.where(reachable, target, unmatched_label)
+        return np.where(reachable(target, labels_t, unmatched_label), target, unmatched_label)
 
     return predict
 
@@ -62,7 +67,7 @@ def propagation_ceiling(ds, split: str, horizon: int = 10, unmatched_label: int 
             cfg = PropagationConfig(horizon=horizon, recursive=recursive, unmatched_label=unmatched_label)
             windows[recursive] += [r.accuracy for r in evaluate_sequence(gt, oracle_predictor(gt, unmatched_label), cfg)]
         for a, b in itertools.pairwise(gt):
-            pair_ok += int((np.isin(b, a) | (b == unmatched_label)).sum())
+            pair_ok += int(reachable(b, a, unmatched_label).sum())
             pair_n += b.size
     return {"recursive": float(np.nanmean(windows[True])) if windows[True] else float("nan"),
             "nonrecursive": float(np.nanmean(windows[False])) if windows[False] else float("nan"),

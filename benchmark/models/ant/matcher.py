@@ -5,7 +5,7 @@ segment-table order; each row is the softmax of eq. 4 (sums to one), which is ex
 score matrix of the propagation protocol (``benchmark/metrics/propagation.py``, eq. 3). Every
 segment is used at test time (no cap). Frames with no segment give an empty-sided matrix.
 
-Test-time augmentation (``tta="hflip"``, ``linecorr score --model ant --set tta=hflip``): the pair
+Test-time augmentation (``tta="hflip"``, ``linecorr score --model ant --tta hflip``): the pair
 is matched as drawn and mirrored left to right, and the two logit matrices are averaged before the
 softmax. Training mirrors pairs half the time (``augment.hflip``), so both views are in the
 model's distribution; the mirrored view sees every crop and position from the other side. It costs
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from benchmark.models import MatcherInfo, count_parameters
-from benchmark.models.ant.config import AntModelConfig
+from benchmark.models.ant.config import TTA_MODES, AntModelConfig
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
 from dataprep.errors import LinecorrError
@@ -35,10 +35,6 @@ class AntMatcherInfo(MatcherInfo):
     dim: int = 0  # D
     layers: int = 0  # transformer blocks (0 = no transformer)
     tta: str = "none"  # test-time augmentation: "none" or "hflip" (logits averaged with the mirrored pair's)
-
-
-#: Test-time augmentations :meth:`AntMatcher.use_tta` accepts.
-TTA_MODES = ("none", "hflip")
 
 
 def _frame_tensors(frame, cfg: AntModelConfig, mirror: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,7 +100,7 @@ class AntMatcher:
         """Set the test-time augmentation (one of :data:`TTA_MODES`); recorded in ``cfg.tta``.
 
         Raises:
-            LinecorrError: an unknown mode (it comes from ``--set tta=...``).
+            LinecorrError: an unknown mode (it may come from a script's command line).
         """
         if mode not in TTA_MODES:
             raise LinecorrError(f"tta={mode!r} is not one of {', '.join(TTA_MODES)}")

@@ -15,6 +15,8 @@ def register_train(sub, name: str) -> None:
         "linecorr train ant --config tiny --dataset data/synth --out runs/ant_tiny\n"
         "  linecorr train patch-vit --config tiny --dataset data/synth --out runs/vit_tiny\n"
         "  linecorr train ant --config tiny --dataset hf/synth --out runs/ant_hf   # a `linecorr publish` output\n"
+        "  linecorr train ant --config tiny --dataset data/other --out runs/ant_ft "
+        "--set init=runs/ant_tiny/best.safetensors --set steps=500   # fine-tune\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
     p.add_argument("model", choices=list(MODELS), help="model to train: " + models_help())
@@ -31,7 +33,8 @@ def register_train(sub, name: str) -> None:
     p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.csv, tb/, config.yaml")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.safetensors")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="override one config value, e.g. --set steps=500 --set model.layers=3 (repeatable)")
+                   help="override one config value, e.g. --set steps=500 --set model.layers=3 (repeatable); "
+                        "--set init=CKPT starts from a checkpoint's weights (fine-tuning: new optimizer and schedule)")
 
 
 def run_train(args) -> int:

@@ -150,6 +150,10 @@ def run_training(cfg, out: str | os.PathLike, resume: bool, *, title: str,
     trainer = (trainer_cls or Trainer)(model, cfg, run, loss_fn, validation() if dist.main else None, dist, device)
     if resume:
         trainer.resume(Path(out) / "last.safetensors")
+    elif cfg.init:
+        start = trainer.init_from(cfg.init)
+        if dist.main:
+            print(f"weights from {cfg.init} (step {start} of its run); optimizer and schedule start anew")
     if dist.main:
         save_run_config(run, cfg)
         print(f"{title} ({cfg.preset}): {count_parameters(model):,} parameters, {device}, world {dist.world}, "
@@ -301,6 +305,30 @@ class Trainer:
             self.scaler.load_state_dict(scaler)
         if "rng.torch" in tensors:
             torch.set_rng_state(tensors["rng.torch"])
+
+    def init_from(self, path: str | os.PathLike) -> int:
+        """Start from the weights of another run's checkpoint (fine-tuning); returns the step it was saved at.
+
+        Only the weights are taken: the optimizer, the learning-rate schedule, the step count and the
+        best validation value start anew, so ``cfg.steps`` and ``cfg.warmup_steps`` describe the
+        fine-tuning alone. The architecture must be the checkpoint's own: a difference in any
+        ``model.*`` value (a non-parameter one such as ``min_crop`` included, which would load
+        silently and change what the weights see) is a one-line error naming the keys.
+        """
+        import json
+
+        from dataprep.config import config_dict
+        from dataprep.errors import LinecorrError
+
+        tensors, meta = read_checkpoint(path, self.checkpoint_format)
+        theirs = json.loads(meta.get("config", "{}")).get("model", {})
+        ours = json.loads(json.dumps(config_dict(self.cfg)))["model"]
+        differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+        if differ:
+            keys = ", ".join(f"model.{k} (checkpoint {theirs.get(k)!r}, this run {ours.get(k)!r})" for k in differ)
+            raise LinecorrError(f"init checkpoint has another architecture: {keys}; match it with --set", path)
+        self.model.load_state_dict(model_state(tensors))
+        return int(meta.get("step", 0))
 
     def _checkpoint(self) -> None:
         self.save(f"checkpoints/step_{self.step:07d}.safetensors")

@@ -112,7 +112,7 @@ def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | 
 
     def build(dist: DistInfo) -> PatchViT:
         model = PatchViT(cfg.model)
-        if cfg.pretrained and not resume:  # a resumed run gets its weights from the checkpoint
+        if cfg.pretrained and not resume and not cfg.init:  # resumed / fine-tuned runs get their weights from a checkpoint
             missing, _ = model.load_encoder_weights(cfg.pretrained)
             if dist.main:
                 print(f"encoder initialised from {cfg.pretrained} ({len(missing)} encoder tensors left random)")

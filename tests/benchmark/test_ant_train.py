@@ -242,3 +242,34 @@ def test_a_resumed_run_logs_its_time_on_from_where_it_stopped(toy_dataset, tmp_p
     assert rows[:len(before)] == before and [s for s, _ in rows] == [2, 4, 6, 8]
     times = [t for _, t in rows]
     assert times == sorted(times) and times[2] > before[-1][1]
+
+
+def test_fine_tuning_starts_from_a_checkpoints_weights_with_a_new_schedule(toy_dataset, tmp_path, capsys):
+    """--set init=CKPT: the weights of another run, a fresh optimizer, step 0 and this run's own steps."""
+    base = tmp_path / "base"
+    args = ["train", "ant", "--config", _yaml(tmp_path, steps=4, eval_every=0, ckpt_every=4), "--dataset",
+            str(toy_dataset)]
+    assert main([*args, "--out", str(base)]) == 0
+    # steps=0: the run saves what it started from, so the weights must be the init checkpoint's own
+    ft = tmp_path / "ft"
+    assert main([*args, "--out", str(ft), "--set", f"init={base / 'last.safetensors'}", "--set", "steps=0"]) == 0
+    assert "step 4 of its run" in capsys.readouterr().out
+    a, b = read_checkpoint(base / "last.safetensors")[0], read_checkpoint(ft / "last.safetensors")
+    assert b[1]["step"] == "0" and json.loads(b[1]["config"])["init"].endswith("last.safetensors")
+    weights = [k for k in a if k.startswith("model.")]
+    assert weights and all(torch.equal(a[k], b[0][k]) for k in weights)
+    assert any(k.startswith("optim.") for k in a)  # the base run's AdamW moments ...
+    assert not any(k.startswith("optim.") for k in b[0])  # ... are not carried over: the optimizer starts anew
+    # a fresh run from random weights differs, so the check above is not vacuous
+    fresh = tmp_path / "fresh"
+    assert main([*args, "--out", str(fresh), "--set", "steps=0", "--set", "seed=1"]) == 0
+    c = read_checkpoint(fresh / "last.safetensors")[0]
+    assert not all(torch.equal(a[k], c[k]) for k in weights)
+    # another architecture is refused in one line, naming the key; so is a missing file
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "bad"), "--set", f"init={base / 'last.safetensors'}",
+                 "--set", "model.min_crop=30"]) == 2
+    err = capsys.readouterr().err
+    assert "another architecture" in err and "model.min_crop" in err and len(err.strip().splitlines()) == 1
+    assert main([*args, "--out", str(tmp_path / "bad2"), "--set", f"init={tmp_path / 'none.safetensors'}"]) == 2
+    assert "checkpoint is missing" in capsys.readouterr().err

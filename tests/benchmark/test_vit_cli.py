@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 import pytest
 
 from benchmark.train.vit_config import load_vit_config, paper, tiny
@@ -131,3 +132,19 @@ def test_torchrun_ddp_on_cpu(toy_dataset, tmp_path):
     assert "world 2, effective batch 2" in proc.stdout
     model, _, meta = load_vit_model(run / "last.safetensors")
     assert meta["step"] == "4" and all(bool(p.isfinite().all()) for p in model.parameters())
+
+
+def test_fine_tuning_starts_from_a_checkpoints_weights(run, toy_dataset, tmp_path):
+    """--set init=CKPT (the loop shared with AnT): the patch-ViT's weights, its format checked."""
+    from benchmark.train.checkpoint import read_checkpoint
+
+    ft = tmp_path / "ft"
+    init = run / "best.safetensors"
+    assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(ft), *FAST,
+                 "--set", f"init={init}", "--set", "steps=1", "--set", "lr=0"]) == 0
+    fmt = "linecorr-patch-vit"
+    a, (b, meta) = read_checkpoint(init, fmt)[0], read_checkpoint(ft / "last.safetensors", fmt)
+    assert meta["step"] == "1" and all(torch.equal(a[k], b[k]) for k in a if k.startswith("model."))
+    # lr 0 leaves the weights as loaded (AdamW's decay is scaled by lr too); a missing file is one line
+    assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(tmp_path / "x"), *FAST,
+                 "--set", "init=" + str(tmp_path / "none.safetensors")]) == 2

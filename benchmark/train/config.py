@@ -56,7 +56,9 @@ class TrainConfig:
     workers: int = 8  # DataLoader worker processes building augmented pairs and crops (0 = in the main process)
     frame_cache: int = 512  # decoded frames kept in memory per worker
     seed: int = 0  # seeds the model init and the pair stream (resumed runs continue it)
-    init: str = ""  # fine-tuning: a checkpoint of this model whose weights start a new run (fresh optimizer, schedule and step 0); "" = random; ignored by --resume
+    # fine-tuning: an AnT checkpoint whose weights start a new run (fresh optimizer, schedule, step 0);
+    # "" = random; ignored by --resume
+    init: str = ""
     log_every: int = 20  # steps between metrics.csv / TensorBoard rows
     eval_every: int = 500  # steps between validation runs (and best.safetensors updates); 0 = never
     val_pairs: int = 200  # consecutive val pairs used for the validation accuracy (the first ones, fixed)

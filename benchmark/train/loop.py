@@ -379,6 +379,10 @@ class Trainer:
         t0 = self.t0 - (log.time_before if log else 0.0)
         last_t, last_step = self.t0, self.step
         try:
+            if cfg.eval_every and self.step == 0 and cfg.init:
+                # A fine-tune is measured from where it starts: the step-0 row is the init weights' score,
+                # and they stay best.safetensors unless training beats them.
+                self._validate(log, t0)
             while self.step < cfg.steps:
                 row = self.train_step(batches)
                 bar.update(1)

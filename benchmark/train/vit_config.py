@@ -79,7 +79,9 @@ class VitTrainConfig:
     workers: int = 4  # DataLoader worker processes building pairs (0 = in the main process)
     frame_cache: int = 256  # decoded frames kept in memory per worker
     seed: int = 0  # seeds the model init and the pair stream
-    init: str = ""  # fine-tuning: a patch-ViT checkpoint whose weights start a new run (fresh optimizer, schedule and step 0); "" = random; ignored by --resume
+    # fine-tuning: a patch-ViT checkpoint whose weights start a new run (fresh optimizer, schedule, step 0;
+    # `pretrained` is then not loaded); "" = random; ignored by --resume
+    init: str = ""
     log_every: int = 20  # steps between metrics.csv / TensorBoard rows
     eval_every: int = 250  # steps between validations (and best.safetensors updates); 0 = never
     val_pairs: int = 32  # GT pairs of the validation split scored (spread evenly over the split)

@@ -260,6 +260,12 @@ def test_fine_tuning_starts_from_a_checkpoints_weights_with_a_new_schedule(toy_d
     assert weights and all(torch.equal(a[k], b[0][k]) for k in weights)
     assert any(k.startswith("optim.") for k in a)  # the base run's AdamW moments ...
     assert not any(k.startswith("optim.") for k in b[0])  # ... are not carried over: the optimizer starts anew
+    # with validation on, the fine-tune's first row scores the weights it starts from (step 0)
+    val = tmp_path / "val"
+    assert main([*args, "--out", str(val), "--set", f"init={base / 'last.safetensors'}", "--set", "steps=2",
+                 "--set", "eval_every=2"]) == 0
+    with open(val / "metrics.csv", newline="") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f) if r["val_acc"]] == [0, 2]
     # a fresh run from random weights differs, so the check above is not vacuous
     fresh = tmp_path / "fresh"
     assert main([*args, "--out", str(fresh), "--set", "steps=0", "--set", "seed=1"]) == 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from benchmark.train.vit_config import load_vit_config, paper, tiny
 from dataprep.cli import main

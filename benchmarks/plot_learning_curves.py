@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = args.labels.split(",") if args.labels else [r.name for r in args.runs]
     if len(labels) != len(args.runs):
         ap.error(f"--labels has {len(labels)} names for {len(args.runs)} runs")
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2 + 0.25 * math.ceil(len(labels) / 3)))
     for run, label in zip(args.runs, labels, strict=True):
         m = read_metrics(run)
         (line,) = axes[0].plot(m["val_step"], m["val_acc"], marker="o", ms=3, label=label)
@@ -78,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
                 yscale="log")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    # One legend under the three panels: inside them it hid the curves once there were many runs.
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(3, len(names)), fontsize=8, frameon=False)
+    rows = math.ceil(len(names) / 3)
+    fig.tight_layout(rect=(0, 0.05 * rows + 0.02, 1, 1))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     atomic_write_bytes(args.out, buf.getvalue())

@@ -89,6 +89,8 @@ def prepare_run_dir(out: str | os.PathLike, resume: bool) -> Path:
 
     run = Path(out)
     last = run / "last.safetensors"
+    if run.exists() and not run.is_dir():
+        raise LinecorrError("--out is a file, not a run folder", run)
     if resume and not last.is_file():
         raise LinecorrError("nothing to resume: no last.safetensors in the run folder", run)
     if not resume and last.is_file():

@@ -170,6 +170,9 @@ def test_user_errors_are_one_liners(toy_dataset, tmp_path, capsys):
     assert "unknown config" in capsys.readouterr().err
     assert main(["train", "ant", "--dataset", str(toy_dataset), "--out", str(tmp_path / "r2"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "ant", "--dataset", str(toy_dataset), "--out", str(tmp_path / "afile")]) == 2
+    assert "--out is a file" in capsys.readouterr().err
 
 
 def test_dataset_without_labels_is_refused(toy_dataset, tmp_path, capsys):

@@ -134,7 +134,7 @@ def test_torchrun_ddp_on_cpu(toy_dataset, tmp_path):
     assert meta["step"] == "4" and all(bool(p.isfinite().all()) for p in model.parameters())
 
 
-def test_fine_tuning_starts_from_a_checkpoints_weights(run, toy_dataset, tmp_path):
+def test_fine_tuning_starts_from_a_checkpoints_weights(run, toy_dataset, tmp_path, capsys):
     """--set init=CKPT (the loop shared with AnT): the patch-ViT's weights, its format checked."""
     from benchmark.train.checkpoint import read_checkpoint
 
@@ -145,6 +145,14 @@ def test_fine_tuning_starts_from_a_checkpoints_weights(run, toy_dataset, tmp_pat
     fmt = "linecorr-patch-vit"
     a, (b, meta) = read_checkpoint(init, fmt)[0], read_checkpoint(ft / "last.safetensors", fmt)
     assert meta["step"] == "1" and all(torch.equal(a[k], b[k]) for k in a if k.startswith("model."))
-    # lr 0 leaves the weights as loaded (AdamW's decay is scaled by lr too); a missing file is one line
-    assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(tmp_path / "x"), *FAST,
-                 "--set", "init=" + str(tmp_path / "none.safetensors")]) == 2
+    # lr 0 leaves the weights as loaded (AdamW's decay is scaled by lr too). Another model's checkpoint
+    # and a missing file are one-line errors.
+    from safetensors.torch import save_file
+
+    save_file({"model.x": torch.zeros(1)}, str(tmp_path / "ant.safetensors"), metadata={"format": "linecorr-ant"})
+    for bad, msg in (("ant.safetensors", "not a linecorr-patch-vit checkpoint"), ("none.safetensors", "is missing")):
+        capsys.readouterr()
+        assert main(["train", "patch-vit", "--dataset", str(toy_dataset), "--out", str(tmp_path / f"run-{bad}"),
+                     *FAST, "--set", "init=" + str(tmp_path / bad)]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and len(err.strip().splitlines()) == 1

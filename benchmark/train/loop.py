@@ -324,7 +324,7 @@ class Trainer:
 
         tensors, meta = read_checkpoint(path, self.checkpoint_format)
         theirs = json.loads(meta.get("config", "{}")).get("model", {})
-        ours = json.loads(json.dumps(config_dict(self.cfg)))["model"]
+        ours = config_dict(self.cfg)["model"]  # plain data (tuples as lists), as the checkpoint stores it
         differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
         if differ:
             keys = ", ".join(f"model.{k} (checkpoint {theirs.get(k)!r}, this run {ours.get(k)!r})" for k in differ)

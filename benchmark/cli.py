@@ -387,7 +387,8 @@ def register_colorize(sub, name: str) -> None:
     p.add_argument("--tta", choices=TTA_MODES, default="none",
                    help="test-time augmentation: hflip also matches each pair mirrored and averages the logits "
                         "(twice the forward passes; docs/ANT.md). Default none")
-    add_config_args(p, "segmenter=closed", "segmenter, ink_threshold")
+    # reference_weight: the colored reference votes on every frame beside the previous frame (0 = AnT's chain)
+    add_config_args(p, "reference_weight=0", "segmenter, ink_threshold, reference_weight")
 
 
 def run_colorize(args) -> int:

@@ -32,6 +32,7 @@ from benchmark.metrics.propagation import (
     propagate_labels,
     propagation_clips,
     transfer_labels,
+    vote_labels,
 )
 from benchmark.metrics.region import (
     PURITY_THRESHOLD,
@@ -108,4 +109,5 @@ __all__ = [
     "register",
     "segment_areas",
     "transfer_labels",
+    "vote_labels",
 ]

@@ -96,6 +96,65 @@ def edges_to_scores(edges, n_source: int, n_target: int) -> np.ndarray:
     return scores
 
 
+def _source_scores(source_labels, match) -> tuple[np.ndarray, np.ndarray]:
+    """One source of eq. 3 as ``(labels (N_s,) int64, scores (N_target, N_s) float64 >= 0)``; an
+    assignment becomes one-hot rows (an unmatched target's row is all zero)."""
+    src = v.int_vector(source_labels, "source labels", allow_empty=True)
+    m = np.asarray(match)
+    if m.ndim == 1:
+        idx = v.int_vector(m, "assignment", allow_empty=True)
+        if idx.size and (idx.min() < -1 or idx.max() >= src.size):
+            raise LinecorrError(f"assignment indices must lie in -1..{src.size - 1}")
+        scores = np.zeros((idx.size, src.size))
+        scores[np.flatnonzero(idx >= 0), idx[idx >= 0]] = 1.0
+        return src, scores
+    if m.ndim != 2 or m.shape[1] != src.size:
+        raise LinecorrError(f"step scores must have shape (N_target, {src.size}), got {m.shape}")
+    scores = m.astype(np.float64)
+    if not np.all(np.isfinite(scores)) or np.any(scores < 0):
+        raise LinecorrError("step scores must be finite and >= 0 (e.g. softmaxed similarities)")
+    return src, scores
+
+
+def vote_labels(sources, *, unmatched_label: int = -1) -> np.ndarray:
+    """AnT's eq. 3 over several source frames: each target segment takes the label with the largest
+    summed, weighted score over all sources.
+
+    Used by ``linecorr colorize`` to let the colored reference frame vote on every frame beside the
+    previous one (``ColorizeConfig.reference_weight``); the benchmark protocol has one source per step.
+
+    Args:
+        sources: ``[(labels, match, weight), ...]``: ``labels (N_s,) int`` of a source frame,
+            ``match`` an ``(N_target,) int`` assignment (``-1`` = unmatched) or ``(N_target, N_s)
+            float >= 0`` scores, ``weight >= 0`` of its votes. Every source has the same ``N_target``.
+        unmatched_label: label of a target segment no source votes for.
+
+    Returns:
+        ``(N_target,) int64`` labels; ties go to the smallest label.
+    """
+    parsed = [(*_source_scores(labels, match), float(w)) for labels, match, w in sources]
+    if not parsed:
+        raise LinecorrError("vote_labels needs at least one source")
+    n_target = {s.shape[0] for _, s, _ in parsed}
+    if len(n_target) != 1:
+        raise LinecorrError(f"sources score different numbers of target segments: {sorted(n_target)}")
+    if any(not np.isfinite(w) or w < 0 for _, _, w in parsed):
+        raise LinecorrError("source weights must be finite and >= 0")
+    out = np.full(n_target.pop(), unmatched_label, np.int64)
+    classes = np.unique(np.concatenate([src for src, _, _ in parsed]))
+    if classes.size == 0:
+        return out
+    votes = np.zeros((out.size, classes.size))
+    for src, scores, w in parsed:
+        onehot = np.zeros((src.size, classes.size))
+        onehot[np.arange(src.size), np.searchsorted(classes, src)] = 1.0
+        votes += w * (scores @ onehot)  # AnT eq. 3 with one-hot labels
+    best = votes.argmax(axis=1)  # classes are sorted, so ties go to the smallest label
+    has = votes.max(axis=1) > 0
+    out[has] = classes[best[has]]
+    return out
+
+
 def transfer_labels(source_labels, match, *, unmatched_label: int = -1) -> np.ndarray:
     """Labels of the target frame from the source frame's labels and one step's match.
 
@@ -107,31 +166,7 @@ def transfer_labels(source_labels, match, *, unmatched_label: int = -1) -> np.nd
     Returns:
         ``(N_{t+1},) int64`` predicted labels.
     """
-    src = v.int_vector(source_labels, "source labels", allow_empty=True)
-    m = np.asarray(match)
-    if m.ndim == 1:
-        idx = v.int_vector(m, "assignment", allow_empty=True)
-        if idx.size and (idx.min() < -1 or idx.max() >= src.size):
-            raise LinecorrError(f"assignment indices must lie in -1..{src.size - 1}")
-        out = np.full(idx.shape, unmatched_label, np.int64)
-        out[idx >= 0] = src[idx[idx >= 0]]
-        return out
-    if m.ndim != 2 or m.shape[1] != src.size:
-        raise LinecorrError(f"step scores must have shape (N_target, {src.size}), got {m.shape}")
-    scores = m.astype(np.float64)
-    if not np.all(np.isfinite(scores)) or np.any(scores < 0):
-        raise LinecorrError("step scores must be finite and >= 0 (e.g. softmaxed similarities)")
-    out = np.full(scores.shape[0], unmatched_label, np.int64)
-    if src.size == 0:
-        return out
-    classes, inv = np.unique(src, return_inverse=True)
-    onehot = np.zeros((src.size, classes.size))
-    onehot[np.arange(src.size), inv] = 1.0
-    votes = scores @ onehot  # (N_{t+1}, K): AnT eq. 3 with one-hot labels
-    best = votes.argmax(axis=1)  # classes are sorted, so ties go to the smallest label
-    has = votes.max(axis=1) > 0
-    out[has] = classes[best[has]]
-    return out
+    return vote_labels([(source_labels, match, 1.0)], unmatched_label=unmatched_label)
 
 
 def _labels_list(gt_labels) -> list[np.ndarray]:

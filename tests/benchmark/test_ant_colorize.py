@@ -79,6 +79,32 @@ def test_propagation_with_a_perfect_matcher_recolors_the_sequence(clip, segmente
         assert agree > 0.97  # only parts that were hidden in the previous frame can miss
 
 
+class BrokenLink(PartOracle):
+    """The perfect matcher but for one link of the chain (frames 0000 -> 0001), which sends every
+    segment to the last segment of 0000: a mistake the plain chain copies on to every later frame."""
+
+    def match(self, fa, fb) -> np.ndarray:
+        s = super().match(fa, fb)
+        if (fa.frame, fb.frame) == ("0000", "0001"):
+            s = np.zeros_like(s)
+            s[:, -1] = 1.0
+        return s
+
+
+def test_reference_votes_stop_a_broken_link_from_compounding(clip):
+    lines = [f.line for f in clip[1:]]
+
+    def agreement(weight: float) -> list[float]:
+        out = colorize_sequence(BrokenLink(clip), clip[0].color, lines,
+                                cfg=ColorizeConfig(segmenter="closed", reference_weight=weight))
+        return [np.all(img == f.color, axis=-1)[f.seg > 0].mean() for img, f in zip(out, clip[1:])]
+
+    chain, voted = agreement(0.0), agreement(1.5)
+    assert chain[0] > 0.97 and voted[0] > 0.97  # frame 0000 matches the reference directly either way
+    assert max(chain[1:]) < 0.5  # the plain chain copies the broken link's single color on
+    assert min(voted[1:]) > 0.97  # the reference outvotes it, and the chain recovers
+
+
 def test_colorize_cli_writes_one_image_per_line_image(clip, tmp_path, capsys):
     torch.manual_seed(0)
     cfg = tiny()

@@ -16,6 +16,7 @@ from benchmark.metrics import (
     propagate_labels,
     propagation_clips,
     transfer_labels,
+    vote_labels,
 )
 from dataprep.errors import LinecorrError
 
@@ -162,3 +163,21 @@ def test_registered_protocol_metrics():
 def test_user_errors_raise_linecorr_error(call):
     with pytest.raises(LinecorrError):
         call()
+
+
+def test_vote_labels_sums_weighted_votes_over_sources():
+    prev = np.array([[1.0, 0.0], [0.6, 0.4]])  # two targets against a previous frame labelled [3, 4]
+    ref = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # the same targets against a reference labelled [3, 4, 4]
+    assert vote_labels([([3, 4], prev, 1.0)]).tolist() == [3, 3]  # one source: transfer_labels
+    assert vote_labels([([3, 4], prev, 1.0), ([3, 4, 4], ref, 0.5)]).tolist() == [3, 4]  # 0.4 + 0.5 > 0.6
+    assert vote_labels([([3, 4], prev, 1.0), ([3, 4, 4], ref, 2.0)]).tolist() == [4, 4]  # 2 > 1 outvotes
+    assert vote_labels([([3, 4], prev, 0.0), ([3, 4, 4], ref, 0.0)]).tolist() == [-1, -1]  # no vote at all
+    # an assignment source, and a label only the second source holds
+    assert vote_labels([([3, 4], [0, -1], 1.0), ([7], np.array([[0.0], [1.0]]), 1.0)]).tolist() == [3, 7]
+
+
+def test_vote_labels_refuses_mismatched_sources_and_bad_weights():
+    for sources in ([([1, 2], np.ones((2, 2)), 1.0), ([1], np.ones((3, 1)), 1.0)],  # 2 vs 3 targets
+                    [([1, 2], np.ones((2, 2)), -1.0)], [([1, 2], np.ones((2, 2)), float("nan"))], []):
+        with pytest.raises(LinecorrError):
+            vote_labels(sources)

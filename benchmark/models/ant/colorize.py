@@ -3,8 +3,9 @@ reference frame through a sequence of line images, each prediction seeding the n
 
 Per frame: segment the line image (``segment_lines``: ``dataprep.segment``'s trapped-ball fill by
 default, or its 4-connected components), match its segments to the previous
-frame's with a matcher (``match(prev, cur) -> (N_cur, N_prev)`` scores), give each segment the
-color its matches vote for (eq. 3 via ``transfer_labels``), and flat-fill it. Segments matched to
+frame's with a matcher (``match(prev, cur) -> (N_cur, N_prev)`` scores) and, from the second
+frame on, to the colored reference's (``ColorizeConfig.reference_weight``), give each segment the
+color its matches vote for (eq. 3 summed over both, ``vote_labels``), and flat-fill it. Segments matched to
 nothing stay paper white. Black lines are drawn over the fill (multiplied), so anti-aliasing
 survives; colored shading lines are painted as the region they fold into, as in the colored frames.
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.metrics.propagation import transfer_labels
+from benchmark.metrics.propagation import vote_labels
 from dataprep.errors import LinecorrError
 from dataprep.format import Frame, compute_segment_table
 
@@ -53,6 +54,10 @@ class ColorizeConfig:
 
     segmenter: str = "trapped_ball"  # line image -> segments: "trapped_ball" (closes small gaps, the paper's) or "closed"
     ink_threshold: int = 128  # line-image darkness below this (relative to paper and ink levels) is ink
+    # weight of the colored reference's own votes on every frame after the first, beside the previous
+    # frame's (weight 1): errors stop compounding down the chain; 0 = AnT's plain chain (half the
+    # matching). 1.5 chosen on v1's val split (docs/ANT.md, "Reference votes")
+    reference_weight: float = 1.5
 
 
 def segment_lines(line: np.ndarray, method: str = "trapped_ball", ink_threshold: int = 128) -> np.ndarray:
@@ -357,7 +362,9 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
                       cfg: ColorizeConfig | None = None, ref_alpha: np.ndarray | None = None,
                       names: list | None = None, ref_name: str | None = None,
                       estimate_fills: bool = False) -> list[np.ndarray]:
-    """Propagate the reference's colors through ``lines`` recursively.
+    """Propagate the reference's colors through ``lines`` recursively: each frame takes the labels its
+    segments' matches vote for in the previous frame (AnT eq. 3) and, with ``cfg.reference_weight``
+    > 0, in the colored reference too (:func:`~benchmark.metrics.propagation.vote_labels`).
 
     Args:
         matcher: object with ``match(frame_a, frame_b) -> (N_b, N_a)`` scores (e.g. ``AntMatcher``).
@@ -415,13 +422,17 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
         ref_rgb = segment_colors(prev.seg, ref_rgb_img, prev.segments.ids, light)
     palette, labels = np.unique(ref_rgb, axis=0, return_inverse=True)  # label = palette index
     labels = labels.reshape(-1).astype(np.int64)
+    ref, ref_labels = prev, labels
     out = []
     for k, line in enumerate(lines):
         cur = line_frame(line, f"{k:04d}", cfg)
         problem = segment_count_problem(cur.seg) if names is not None else None
         if problem:
             warn(problem, names[k])
-        labels = transfer_labels(labels, matcher.match(prev, cur), unmatched_label=-1)
+        sources = [(labels, matcher.match(prev, cur), 1.0)]
+        if k > 0 and cfg.reference_weight > 0:  # for the first frame the previous frame is the reference
+            sources.append((ref_labels, matcher.match(ref, cur), cfg.reference_weight))
+        labels = vote_labels(sources, unmatched_label=-1)
         rgb = np.where(labels[:, None] >= 0, palette[np.maximum(labels, 0)], 255).astype(np.uint8)
         raw = np.asarray(line)
         out.append(flat_fill(cur.seg, cur.segments.ids, rgb, to_gray(raw) if raw.ndim == 3 else raw,

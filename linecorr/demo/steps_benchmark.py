@@ -70,8 +70,9 @@ def step_committed_ant(ctx) -> StepResult:
     """Score the committed, trained AnT checkpoint on the demo's test split next to the baselines.
 
     The checkpoint (``DemoConfig.checkpoint``, relative to the repository) is the best v1 model
-    (``ant-small-v1``: trained on v2's train split, fine-tuned on v1's), trained on other characters
-    than the demo's (the benchmarks render from other seeds), so this is a held-out test of it.
+    (``ant-small-v1-extra``: trained on v2's train split, fine-tuned on v1's and on 120 more characters
+    rendered with v1's settings), trained on other characters than the demo's (those renders use other
+    seeds), so this is a held-out test of it.
     """
     from benchmark.score import PRIMARY
 
@@ -81,7 +82,8 @@ def step_committed_ant(ctx) -> StepResult:
         return StepResult("score the committed AnT", 0, f"skipped: no committed checkpoint at {ckpt} "
                           "(run the demo from a checkout of the repository)")
     m = _score_ant(ctx, ckpt, "ant-committed", f"AnT checkpoint {ctx.cfg.checkpoint} (trained on the v1 / v2 "
-                   "benchmarks' train splits; see its TRAINED.md / docs/ANT.md), not trained on this data")
+                   "benchmarks' train splits and v1-style renders of other seeds; see its TRAINED.md / docs/ANT.md), "
+                   "not trained on this data")
     base = _baseline_scores(ctx)
     best = max(base, key=base.get)
     verdict = "above" if m[PRIMARY] > base[best] else "NOT above"

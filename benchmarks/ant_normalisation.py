@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
-from script_args import add_dataset_source, open_dataset_source, parser
+from script_args import add_checkpoint_split_args, open_dataset_source, parser, split_clips
 
 
 def _sinkhorn(logits: torch.Tensor, iters: int) -> torch.Tensor:
@@ -83,11 +83,7 @@ def propagation_scores(per_clip: dict, norm: Callable[[torch.Tensor], torch.Tens
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__)
-    ap.add_argument("--checkpoint", required=True, help="an AnT .safetensors from `linecorr train ant`")
-    add_dataset_source(ap)
-    ap.add_argument("--split", default="val", help="split (default val)")
-    ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    add_checkpoint_split_args(ap)
     ap.add_argument("--tta", default="none,hflip", help="test-time augmentations to compare, comma-separated "
                                                          "(default none,hflip)")
     args = ap.parse_args(argv)
@@ -101,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with one_line_warnings("ant_normalisation"):
             view = open_dataset_source(args)
-            clips = view.splits.get(args.split, [])[: args.clips or None]
-            if not clips:
-                raise LinecorrError(f"split {args.split!r} has no clip", view.root)
+            clips = split_clips(view, args)
             matcher = AntMatcher.from_checkpoint(args.checkpoint)
             modes = [m.strip() for m in args.tta.split(",") if m.strip()]
             per_mode, forward_s = {}, {}

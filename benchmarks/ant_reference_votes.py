@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
-from script_args import add_dataset_source, open_dataset_source, parser
+from script_args import add_checkpoint_split_args, open_dataset_source, parser, split_clips
 
 
 def window_logits(matcher, ds, clips: list[str], progress=None) -> dict[str, tuple[list, dict, list, list]]:
@@ -89,11 +89,7 @@ def reference_vote_scores(per_clip: dict, weight: float) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__)
-    ap.add_argument("--checkpoint", required=True, help="an AnT .safetensors from `linecorr train ant`")
-    add_dataset_source(ap)
-    ap.add_argument("--split", default="val", help="split (default val)")
-    ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    add_checkpoint_split_args(ap)
     ap.add_argument("--tta", default="hflip", help="test-time augmentation of the matcher: none or hflip (default)")
     ap.add_argument("--weights", default="0,0.5,1,1.5,2,3",
                     help="reference weights to compare, comma-separated (default 0,0.5,1,1.5,2,3; 0 = plain chain)")
@@ -111,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             raise LinecorrError(f"--weights {args.weights!r}: give finite weights >= 0, e.g. 0,1.5")
         with one_line_warnings("ant_reference_votes"):
             view = open_dataset_source(args)
-            clips = view.splits.get(args.split, [])[: args.clips or None]
-            if not clips:
-                raise LinecorrError(f"split {args.split!r} has no clip", view.root)
+            clips = split_clips(view, args)
             matcher = AntMatcher.from_checkpoint(args.checkpoint)
             matcher.use_tta(args.tta)
             t0 = time.time()

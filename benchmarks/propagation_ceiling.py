@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args.py beside this script, however it is loaded
-from script_args import add_dataset_source, open_dataset_source, parser
+from script_args import add_dataset_source, open_dataset_source, parser, split_clips
 
 
 def reachable(target: np.ndarray, source: np.ndarray, unmatched_label: int = -1) -> np.ndarray:
@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with one_line_warnings("propagation_ceiling"):
             view = open_dataset_source(args)
-            if not view.splits.get(args.split):
-                raise LinecorrError(f"split {args.split!r} has no clip", view.root)
+            split_clips(view, args)  # a one-line error when the split has none
             c = propagation_ceiling(view, args.split, args.horizon)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)

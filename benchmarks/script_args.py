@@ -40,3 +40,29 @@ def open_dataset_source(args: argparse.Namespace):
 
     ds = Dataset.open(args.dataset or ensure_benchmark(args.benchmark))
     return _style_view(ds, argparse.Namespace(benchmark=args.benchmark, line_style=args.line_style, gaps=None))
+
+
+def add_checkpoint_split_args(ap: argparse.ArgumentParser) -> None:
+    """The flags of a script that runs one AnT checkpoint over the clips of a split: ``--checkpoint``,
+    the dataset source (:func:`add_dataset_source`), ``--split`` (default val: such scripts choose
+    settings), ``--clips`` and ``--threads``."""
+    ap.add_argument("--checkpoint", required=True, help="an AnT .safetensors from `linecorr train ant`")
+    add_dataset_source(ap)
+    ap.add_argument("--split", default="val", help="split (default val)")
+    ap.add_argument("--clips", type=int, default=0, help="only the first N clips of the split (default: all)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+
+
+def split_clips(view, args: argparse.Namespace) -> list[str]:
+    """The clips of ``args.split`` in ``view`` (the first ``args.clips`` of them when the script has
+    ``--clips`` and it is > 0).
+
+    Raises:
+        LinecorrError: the split has no clip.
+    """
+    from dataprep.errors import LinecorrError
+
+    clips = view.splits.get(args.split, [])[: getattr(args, "clips", 0) or None]
+    if not clips:
+        raise LinecorrError(f"split {args.split!r} has no clip", view.root)
+    return clips

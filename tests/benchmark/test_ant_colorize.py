@@ -103,6 +103,8 @@ def test_reference_votes_stop_a_broken_link_from_compounding(clip):
     assert chain[0] > 0.97 and voted[0] > 0.97  # frame 0000 matches the reference directly either way
     assert max(chain[1:]) < 0.5  # the plain chain copies the broken link's single color on
     assert min(voted[1:]) > 0.97  # the reference outvotes it, and the chain recovers
+    with pytest.raises(LinecorrError, match="reference_weight must be a number >= 0"):
+        colorize_sequence(BrokenLink(clip), clip[0].color, lines, cfg=ColorizeConfig(reference_weight=-1))
 
 
 def test_colorize_cli_writes_one_image_per_line_image(clip, tmp_path, capsys):

@@ -385,7 +385,8 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
         One ``(H, W, 3) uint8`` RGB flat-filled image per line image.
 
     Raises:
-        LinecorrError: the reference yields fewer than two segments (pass its line image); without
+        LinecorrError: a negative ``reference_weight``; the reference yields fewer than two segments
+            (pass its line image); without
             ``ref_line`` and ``estimate_fills``, some of its regions' fills can only be estimated.
             Raised before ``lines`` is read, so a caller has written nothing yet.
     """
@@ -394,6 +395,8 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
     from dataprep.segment.api import segment_count_problem
 
     cfg = cfg or ColorizeConfig()
+    if not np.isfinite(cfg.reference_weight) or cfg.reference_weight < 0:
+        raise LinecorrError(f"reference_weight must be a number >= 0 (0 = the plain chain), got {cfg.reference_weight}")
     ref_rgb_img = over_white(ref_color, ref_alpha)
     fill = None
     if ref_line is None:

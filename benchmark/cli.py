@@ -17,6 +17,7 @@ def register_train(sub, name: str) -> None:
         "  linecorr train ant --config tiny --dataset hf/synth --out runs/ant_hf   # a `linecorr publish` output\n"
         "  linecorr train ant --config tiny --dataset data/other --out runs/ant_ft "
         "--set init=runs/ant_tiny/best.safetensors --set steps=500   # fine-tune\n"
+        "  linecorr train ant --config tiny --dataset data/synth data/other --out runs/ant_both   # two datasets as one\n"
         "  torchrun --nproc_per_node 4 -m benchmark train ant --config paper --dataset data/synth --out runs/ant",
         run_train)
     p.add_argument("model", choices=list(MODELS), help="model to train: " + models_help())
@@ -24,8 +25,10 @@ def register_train(sub, name: str) -> None:
                    help="preset name (tiny: CPU, minutes; small: the CPU reference, hours, resumable; paper: the "
                         "paper's settings, GPU) or a YAML file (which may start from a preset with `preset: tiny`); "
                         "default tiny")
-    p.add_argument("--dataset", help="dataset with a train split: a folder (project format), a folder written by "
-                                     "`linecorr publish`, or the Hub id ORG/NAME of one; or --benchmark")
+    p.add_argument("--dataset", nargs="+", metavar="DATASET",
+                   help="dataset with a train split: a folder (project format), a folder written by `linecorr "
+                        "publish`, or the Hub id ORG/NAME of one; several are read as one (their splits joined, "
+                        "clip ids prefixed with the dataset's index); or --benchmark")
     _streaming_arg(p)
     p.add_argument("--benchmark", choices=["standard", "v1", "v2"],
                    help="train on a standard synthetic benchmark's train split (rendered on first use): "
@@ -270,9 +273,10 @@ def _streaming_arg(p) -> None:
                         "of downloading / memory-mapping them first; frames are then read in storage order")
 
 
-def _dataset_arg(args, split: str | None = None) -> str:
+def _dataset_arg(args, split: str | None = None) -> str | list[str]:
     """What --dataset names (a folder, a published folder, a Hub id: ``open_dataset`` tells them
-    apart), or a standard benchmark's folder (rendered on first use).
+    apart; ``linecorr train`` takes several, a list), or a standard benchmark's folder (rendered on
+    first use).
 
     With ``split``, a benchmark that is not rendered in full is rendered for that split only.
     """

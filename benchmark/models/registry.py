@@ -64,7 +64,7 @@ class ModelSpec:
     config_class: str  # the training config dataclass (``--set`` keys, ``--resume`` base)
     load_config: str  # ``(preset name or YAML path, overrides) -> config``
     resume_config: str  # ``(checkpoint path) -> config`` of a run, for ``--resume``
-    train: str  # ``(cfg, dataset, out, resume=..., streaming=...) -> Path`` of the last checkpoint
+    train: str  # ``(cfg, dataset, out, resume=..., streaming=...) -> Path`` of the last checkpoint; dataset: a spec or a list
     best: str  # what ``best.safetensors`` maximises, for the closing message
     protocols: tuple[str, ...] = ("segments",)  # what it is scored on (:data:`PROTOCOLS`)
 

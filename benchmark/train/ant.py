@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -10,7 +11,7 @@ import torch
 from benchmark.models.ant.losses import LossOutput, ant_loss
 from benchmark.models.ant.model import AnT
 from benchmark.train.config import TrainConfig
-from benchmark.train.data import PairStream, check_labels, collate, eval_pairs
+from benchmark.train.data import PairStream, check_labels, collate, dataset_spec, eval_pairs
 from benchmark.train.loop import DistInfo, make_loader, run_training
 from dataprep.errors import LinecorrError
 
@@ -49,12 +50,12 @@ def label_accuracy(model: AnT, batches: list[dict], key: str = "label") -> float
     return right / total if total else float("nan")
 
 
-def _loader(dataset: str, cfg: TrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
+def _loader(dataset: str | list[str], cfg: TrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
     stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank, streaming=streaming)
     return make_loader(stream, cfg, collate)
 
 
-def _validation(dataset: str, cfg: TrainConfig, streaming: bool = False):
+def _validation(dataset: str | list[str], cfg: TrainConfig, streaming: bool = False):
     if not cfg.val_split or not cfg.eval_every:
         return None
     try:
@@ -68,15 +69,16 @@ def _validation(dataset: str, cfg: TrainConfig, streaming: bool = False):
     return lambda model: label_accuracy(model, batches, key)
 
 
-def train_ant(cfg: TrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
+def train_ant(cfg: TrainConfig, dataset: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike, resume: bool = False,
               progress: bool = True, streaming: bool = False) -> Path:
     """Train AnT on ``dataset`` into run folder ``out``; returns the final checkpoint's path.
 
     Args:
-        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``).
+        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``), or
+            a list of them read as one (``open_datasets``: e.g. several renders of a generator).
         streaming: read a published dataset as a stream (pairs drawn in storage order).
     """
-    dataset = os.fspath(dataset)
+    dataset = dataset_spec(dataset)
     check_labels(dataset, cfg.train_split, cfg.labels, streaming)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -30,7 +30,7 @@ from scipy import ndimage
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.train.config import AugmentConfig, TrainConfig
 from dataprep.errors import LinecorrError
-from dataprep.format import open_dataset
+from dataprep.format import open_datasets
 
 #: Pairs held in the shuffle buffer of a streamed dataset (their frames stay decoded meanwhile).
 STREAM_BUFFER = 32
@@ -149,24 +149,41 @@ def collate(samples: list[dict]) -> dict[str, torch.Tensor]:
     return {k: torch.stack(v) for k, v in out.items()}
 
 
+def dataset_spec(dataset: str | os.PathLike | Sequence[str | os.PathLike]) -> str | list[str]:
+    """One dataset as a string, several as a list of strings (what ``open_datasets`` reads as one)."""
+    if isinstance(dataset, (str, os.PathLike)):
+        return os.fspath(dataset)
+    specs = [os.fspath(d) for d in dataset]
+    if not specs:
+        raise LinecorrError("no dataset given")
+    return specs[0] if len(specs) == 1 else specs
+
+
+def source_name(root: str | Sequence[str]) -> str:
+    """What a message names for one dataset or several."""
+    return root if isinstance(root, str) else ", ".join(map(str, root))
+
+
 class FrameSource:
     """Frames of a dataset split, decoded on demand and kept in a small LRU cache.
 
     Args:
-        root: what ``open_dataset`` opens (folder, published folder, Hub id).
+        root: what ``open_dataset`` opens (folder, published folder, Hub id), or a list of them
+            (read as one, ``open_datasets``).
         streaming: open a published source as a stream; its clips are then listed in storage
             (id) order, the order its rows can be read in.
     """
 
-    def __init__(self, root: str, split: str, cache: int = 512, streaming: bool = False) -> None:
-        self.ds = open_dataset(root, streaming=streaming)
+    def __init__(self, root: str | Sequence[str], split: str, cache: int = 512, streaming: bool = False) -> None:
+        self.ds = open_datasets(root, streaming=streaming)
         if split not in self.ds.splits:
-            raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})", root)
+            raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})",
+                                source_name(root))
         clip_ids = self.ds.splits[split]
         self.clips = [self.ds.clip(c) for c in (sorted(clip_ids) if self.ds.sequential else clip_ids)]
         self.clips = [c for c in self.clips if len(c.frames) >= 2]
         if not self.clips:
-            raise LinecorrError(f"split {split!r} has no clip with 2 or more frames", root)
+            raise LinecorrError(f"split {split!r} has no clip with 2 or more frames", source_name(root))
         self._cache: OrderedDict[tuple[str, str], RawFrame] = OrderedDict()
         self._size = cache
 
@@ -182,11 +199,16 @@ class FrameSource:
         return fr
 
 
-def check_labels(root: str, split: str, labels: str, streaming: bool = False) -> None:
-    """Refuse a dataset whose split carries no label of the kind the forward loss needs."""
+def check_labels(root: str | Sequence[str], split: str, labels: str, streaming: bool = False) -> None:
+    """Refuse a dataset whose split carries no label of the kind the forward loss needs (each one
+    of several: a dataset without them would only dilute the loss)."""
     if labels == "none":
         return
-    ds = open_dataset(root, streaming=streaming)
+    if not isinstance(root, str):
+        for r in root:
+            check_labels(r, split, labels, streaming)
+        return
+    ds = open_datasets(root, streaming=streaming)
     clips = ds.splits.get(split, [])
     for clip in (sorted(clips) if ds.sequential else clips)[:50]:
         info = ds.clip(clip)
@@ -299,7 +321,7 @@ def sample_indices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> tupl
     return (b, a) if rng.random() < cfg.reverse else (a, b)
 
 
-def eval_pairs(root: str, split: str, cfg: TrainConfig, limit: int, streaming: bool = False) -> list[dict]:
+def eval_pairs(root: str | Sequence[str], split: str, cfg: TrainConfig, limit: int, streaming: bool = False) -> list[dict]:
     """The first ``limit`` consecutive pairs of ``split``, unaugmented (for validation)."""
     src = FrameSource(root, split, cache=4, streaming=streaming)
     out = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from benchmark.models.vit.losses import patch_contrastive_loss
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.train.loop import DistInfo, Trainer, make_loader, run_training
 from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
+from benchmark.train.data import dataset_spec
 from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
 from dataprep.errors import LinecorrError
 
@@ -70,7 +72,7 @@ def cross_ap(model: PatchViT, samples: list[dict]) -> float:
     return float(np.mean(aps)) if aps else float("nan")
 
 
-def _validation(dataset: str, cfg: VitTrainConfig, streaming: bool = False):
+def _validation(dataset: str | list[str], cfg: VitTrainConfig, streaming: bool = False):
     if not cfg.val_split or not cfg.eval_every:
         return None
     try:
@@ -80,12 +82,12 @@ def _validation(dataset: str, cfg: VitTrainConfig, streaming: bool = False):
     return (lambda model: cross_ap(model, samples)) if samples else None
 
 
-def _loader(dataset: str, cfg: VitTrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
+def _loader(dataset: str | list[str], cfg: VitTrainConfig, dist: DistInfo, start_step: int, streaming: bool = False):
     stream = PairStream(dataset, cfg, seed=cfg.seed * 1_000_003 + start_step, rank=dist.rank, streaming=streaming)
     return make_loader(stream, cfg, collate)
 
 
-def resolve_steps(cfg: VitTrainConfig, dataset: str, streaming: bool = False) -> VitTrainConfig:
+def resolve_steps(cfg: VitTrainConfig, dataset: str | list[str], streaming: bool = False) -> VitTrainConfig:
     """With ``epochs > 0``, set ``steps`` = epochs x training pairs / effective batch (rounded up)."""
     import dataclasses
 
@@ -98,16 +100,17 @@ def resolve_steps(cfg: VitTrainConfig, dataset: str, streaming: bool = False) ->
     return dataclasses.replace(cfg, steps=max(1, steps))
 
 
-def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike, out: str | os.PathLike, resume: bool = False,
+def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike, resume: bool = False,
                     progress: bool = True, streaming: bool = False) -> Path:
     """Train the patch-ViT on ``dataset`` into run folder ``out``; returns the final checkpoint's path.
 
     Args:
-        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``).
+        dataset: a dataset folder, a ``linecorr publish`` output or a Hub id (``open_dataset``), or
+            a list of them read as one (``open_datasets``: e.g. several renders of a generator).
         streaming: read a published dataset as a stream (pairs taken in storage order, shuffled
             in a buffer).
     """
-    dataset = os.fspath(dataset)
+    dataset = dataset_spec(dataset)
     cfg = resolve_steps(cfg, dataset, streaming)
 
     def build(dist: DistInfo) -> PatchViT:

@@ -10,32 +10,35 @@ the targets of eq. 4: patch region ids (55 % rule) and G (``benchmark.metrics.pa
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from benchmark.models.vit.inputs import gt_matches, letterbox_for, patch_targets, region_map
-from benchmark.train.data import STREAM_BUFFER, SeededStream, shuffled, stream_shard
+from benchmark.train.data import STREAM_BUFFER, SeededStream, shuffled, source_name, stream_shard
 from benchmark.train.vit_config import VitTrainConfig
 from dataprep.errors import LinecorrError
-from dataprep.format import open_dataset
+from dataprep.format import open_datasets
 
 
 class PairSource:
     """GT pairs of a split, frames decoded on demand and kept in a small LRU cache.
 
     Each cached frame keeps only its line image ``(H, W) uint8`` and GT region map ``(H, W) int32``.
-    ``root`` is anything ``open_dataset`` opens; ``streaming`` opens a published one as a stream.
+    ``root`` is anything ``open_dataset`` opens, or a list of them (``open_datasets``: read as one);
+    ``streaming`` opens a published one as a stream.
     """
 
-    def __init__(self, root: str, split: str, regions: str = "segments", cache: int = 256,
+    def __init__(self, root: str | Sequence[str], split: str, regions: str = "segments", cache: int = 256,
                  streaming: bool = False) -> None:
-        self.ds = open_dataset(root, streaming=streaming)
+        self.ds = open_datasets(root, streaming=streaming)
         if split not in self.ds.splits:
-            raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})", root)
+            raise LinecorrError(f"dataset has no split {split!r} (has: {', '.join(self.ds.splits) or 'none'})",
+                                source_name(root))
         self.pids = self.ds.pair_ids(split)
         if not self.pids:
-            raise LinecorrError(f"split {split!r} has no pairs to train on", root)
+            raise LinecorrError(f"split {split!r} has no pairs to train on", source_name(root))
         self.regions = regions
         self._cache: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         self._size = cache
@@ -143,7 +146,7 @@ class PairStream(SeededStream):
             yield make_sample(*src.get(pid), self.cfg, rng)
 
 
-def eval_samples(root: str, split: str, cfg: VitTrainConfig, limit: int,
+def eval_samples(root: str | Sequence[str], split: str, cfg: VitTrainConfig, limit: int,
                  streaming: bool = False) -> list[dict[str, np.ndarray]]:
     """Whole-frame samples of ``limit`` GT pairs spread evenly over ``split`` (validation)."""
     src = PairSource(root, split, cfg.data.regions, cache=8, streaming=streaming)

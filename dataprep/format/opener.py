@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from dataprep.errors import FormatError
@@ -76,3 +77,25 @@ def open_dataset(spec: str | os.PathLike, streaming: bool = False) -> Dataset:
         raise FormatError("is a file; expected a dataset folder, a folder written by `linecorr publish` "
                           "or a Hub id ORG/NAME", root)
     raise FormatError("no such dataset folder", root)
+
+
+def open_datasets(specs: str | os.PathLike | Sequence[str | os.PathLike], streaming: bool = False):
+    """``open_dataset`` for one spec; for several, their :class:`~dataprep.format.union.DatasetUnion`
+    (training on several renders or collections at once; clip ids prefixed ``"<k>:"``).
+
+    Raises:
+        FormatError: as ``open_dataset``, naming the spec; ``streaming`` with several specs.
+    """
+    if isinstance(specs, (str, os.PathLike)):
+        return open_dataset(specs, streaming)
+    specs = [os.fspath(s) for s in specs]
+    if not specs:
+        raise FormatError("no dataset given")
+    if len(specs) == 1:
+        return open_dataset(specs[0], streaming)
+    if streaming:
+        raise FormatError("--streaming reads one published dataset in storage order; give one dataset",
+                          ", ".join(specs))
+    from dataprep.format.union import DatasetUnion
+
+    return DatasetUnion([open_dataset(s) for s in specs], specs)

@@ -282,3 +282,39 @@ def test_fine_tuning_starts_from_a_checkpoints_weights_with_a_new_schedule(toy_d
     assert "another architecture" in err and "model.min_crop" in err and len(err.strip().splitlines()) == 1
     assert main([*args, "--out", str(tmp_path / "bad2"), "--set", f"init={tmp_path / 'none.safetensors'}"]) == 2
     assert "checkpoint is missing" in capsys.readouterr().err
+
+
+def test_training_reads_several_datasets_as_one(toy_dataset, tmp_path, capsys):
+    """--dataset A B: both renders' clips (the same ids, told apart), both checked for labels."""
+    from benchmark.train.data import PairStream
+    from benchmark.train.vit_data import PairSource
+
+    other = tmp_path / "other"
+    shutil.copytree(toy_dataset, other)
+    one = FrameSource(str(toy_dataset), "train")
+    both = FrameSource([str(toy_dataset), str(other)], "train")
+    assert len(both.clips) == 2 * len(one.clips) and len({c.id for c in both.clips}) == len(both.clips)
+    assert len(PairSource([str(toy_dataset), str(other)], "train").pids) == 2 * len(PairSource(str(toy_dataset), "train").pids)
+    stream = PairStream([str(toy_dataset), str(other)], _fast(), seed=0).samples(np.random.default_rng(0))
+    assert set(next(stream)) == {"a", "b"}
+    last = both.clips[-1]  # the second dataset's clip, read through its prefixed id
+    assert last.id.startswith("1:")
+    assert np.array_equal(both.get(last.id, last.frames[0]).ids, one.get(last.id[2:], last.frames[0]).ids)
+    run = tmp_path / "run"
+    args = ["train", "ant", "--config", _yaml(tmp_path), "--dataset", str(toy_dataset), str(other)]
+    assert main([*args, "--out", str(run)]) == 0
+    assert (run / "best.safetensors").is_file()
+    with open(run / "metrics.csv", newline="") as f:
+        assert any(r["val_acc"] for r in csv.DictReader(f))
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "r3"), "--streaming"]) == 2
+    assert "--streaming" in capsys.readouterr().err
+    # a member without correspondence labels is refused by name, not silently diluting the loss
+    for f in other.glob("clips/*/segments/*.json"):
+        obj = json.loads(f.read_text())
+        obj["columns"]["label"] = [-1] * obj["count"]
+        f.write_text(json.dumps(obj))
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "r2")]) == 2
+    err = capsys.readouterr().err
+    assert "no correspondence labels" in err and str(other) in err and len(err.strip().splitlines()) == 1

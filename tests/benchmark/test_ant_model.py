@@ -167,6 +167,28 @@ def test_hflip_tta_averages_with_the_logits_of_the_mirrored_pair(ds):
         matcher.use_tta("vflip")
 
 
+def test_a_sequence_cuts_each_frames_crops_once(ds, monkeypatch):
+    """Frame t is matched against t - 1 and then t + 1: its crops are cut once, same logits."""
+    import benchmark.models.ant.matcher as matcher_module
+
+    frames = [ds.load_frame("toy000", f) for f in ("0000", "0001", "0002", "0003")]
+    fresh = AntMatcher(_model())
+    expected = []
+    for a, b in zip(frames, frames[1:]):
+        fresh._inputs.clear()  # as if every pair came to a new matcher
+        expected.append(fresh.logits(a, b))
+    cuts = []
+    real = matcher_module._frame_tensors
+    monkeypatch.setattr(matcher_module, "_frame_tensors", lambda f, cfg, mirror=False: cuts.append(f) or real(f, cfg, mirror))
+    matcher = AntMatcher(_model())
+    got = [matcher.logits(a, b) for a, b in zip(frames, frames[1:])]
+    assert all(torch.equal(x, y) for x, y in zip(got, expected))
+    assert len(cuts) == len(frames) and all(c is f for c, f in zip(cuts, frames))
+    # a frame that looks the same but is another object is cut anew (identity, not equality)
+    copy = ds.load_frame("toy000", "0003")
+    assert torch.equal(matcher.logits(frames[2], copy), expected[-1]) and cuts[-1] is copy
+
+
 def test_pad_frames_masks():
     ca, cb = torch.rand(3, 2, 32, 32), torch.rand(5, 2, 32, 32)
     out = pad_frames(ca, torch.rand(3, 4), cb, torch.rand(5, 4))

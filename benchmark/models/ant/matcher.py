@@ -37,6 +37,9 @@ class AntMatcherInfo(MatcherInfo):
     tta: str = "none"  # test-time augmentation: "none" or "hflip" (logits averaged with the mirrored pair's)
 
 
+_CACHED_INPUTS = 6  # frames x views whose crops a matcher keeps: a reference and two frames, both views
+
+
 def _frame_tensors(frame, cfg: AntModelConfig, mirror: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Crops and boxes of a frame (``frame_inputs``), optionally of the frame mirrored left to right.
 
@@ -85,6 +88,11 @@ class AntMatcher:
         self.cfg = info or AntMatcherInfo(parameters=count_parameters(model),
                                           dim=model.cfg.dim, layers=len(model.blocks))
         self.name = f"ant-{self.cfg.preset}" if self.cfg.preset else "ant"
+        # The crops and boxes of the last few frames seen, by identity: a sequence matches frame t
+        # against t - 1 and then t + 1 (and colorize the reference against every frame), so each
+        # frame's crops (a third of a pair's time on CPU) are cut once. Holding the frame itself
+        # keeps its id from being reused while the entry lives.
+        self._inputs: list[tuple[object, bool, tuple[torch.Tensor, torch.Tensor]]] = []
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> AntMatcher:
@@ -106,6 +114,15 @@ class AntMatcher:
             raise LinecorrError(f"tta={mode!r} is not one of {', '.join(TTA_MODES)}")
         self.cfg.tta = mode
 
+    def _frame_inputs(self, frame, mirror: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """``_frame_tensors`` of ``frame``, cut once while it is among the last few frames seen."""
+        for f, m, tensors in self._inputs:
+            if f is frame and m == mirror:
+                return tensors
+        tensors = _frame_tensors(frame, self.model.cfg, mirror)
+        self._inputs = [*self._inputs[-(_CACHED_INPUTS - 1):], (frame, mirror, tensors)]
+        return tensors
+
     @torch.inference_mode()
     def logits(self, fa, fb) -> torch.Tensor:
         """``(N_b, N_a) float32`` match logits on the model's device (eq. 4 before the softmax),
@@ -113,8 +130,8 @@ class AntMatcher:
         views = (False, True) if self.cfg.tta == "hflip" else (False,)
         total = None
         for mirror in views:
-            ca, ba = _frame_tensors(fa, self.model.cfg, mirror)
-            cb, bb = _frame_tensors(fb, self.model.cfg, mirror)
+            ca, ba = self._frame_inputs(fa, mirror)
+            cb, bb = self._frame_inputs(fb, mirror)
             x = self.model.pair_logits(*(t.to(self.device) for t in (ca, ba, cb, bb)))
             total = x if total is None else total + x
         return total / len(views)

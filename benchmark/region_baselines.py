@@ -52,11 +52,14 @@ def best_partners(scores: np.ndarray) -> list[tuple[int, int]]:
 class SegmentThenMatch:
     """Trapped-ball regions from the line art, matched by a training-free segment matcher both ways."""
 
-    def __init__(self, matcher_name: str, cfg: RegionBaselineConfig | None = None) -> None:
+    def __init__(self, matcher_name: str, cfg: RegionBaselineConfig | None = None, matcher=None) -> None:
+        """``matcher``: any segment matcher (``match(fa, fb) -> (N_b, N_a)`` scores on line art only,
+        e.g. a trained ``PatchVitMatcher``) instead of the baseline ``matcher_name``, which then
+        only names it."""
         from benchmark.baselines import get_baseline
 
         self.cfg = cfg or RegionBaselineConfig()
-        self.matcher = get_baseline(matcher_name)
+        self.matcher = matcher if matcher is not None else get_baseline(matcher_name)
         self.name = f"tb-{matcher_name}"
 
     def segment(self, frame) -> np.ndarray:

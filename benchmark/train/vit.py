@@ -20,9 +20,9 @@ import torch
 from benchmark.models.ant.losses import LossOutput
 from benchmark.models.vit.losses import patch_contrastive_loss
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
+from benchmark.train.data import dataset_spec
 from benchmark.train.loop import DistInfo, Trainer, make_loader, run_training
 from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
-from benchmark.train.data import dataset_spec
 from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
 from dataprep.errors import LinecorrError
 

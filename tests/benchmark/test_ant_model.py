@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -174,14 +176,14 @@ def test_a_sequence_cuts_each_frames_crops_once(ds, monkeypatch):
     frames = [ds.load_frame("toy000", f) for f in ("0000", "0001", "0002", "0003")]
     fresh = AntMatcher(_model())
     expected = []
-    for a, b in zip(frames, frames[1:]):
+    for a, b in itertools.pairwise(frames):
         fresh._inputs.clear()  # as if every pair came to a new matcher
         expected.append(fresh.logits(a, b))
     cuts = []
     real = matcher_module._frame_tensors
     monkeypatch.setattr(matcher_module, "_frame_tensors", lambda f, cfg, mirror=False: cuts.append(f) or real(f, cfg, mirror))
     matcher = AntMatcher(_model())
-    got = [matcher.logits(a, b) for a, b in zip(frames, frames[1:])]
+    got = [matcher.logits(a, b) for a, b in itertools.pairwise(frames)]
     assert all(torch.equal(x, y) for x, y in zip(got, expected))
     assert len(cuts) == len(frames) and all(c is f for c, f in zip(cuts, frames))
     # a frame that looks the same but is another object is cut anew (identity, not equality)

@@ -7,13 +7,9 @@ import json
 import shlex
 
 import pytest
+from vit_fast import FAST
 
 from dataprep.cli import main
-
-FAST = ["--set", "model.image_size=128", "--set", "data.crop=64", "--set", "model.dim=32", "--set", "model.heads=2",
-        "--set", "model.depth=1", "--set", "model.multiplex_layers=1", "--set", "steps=3", "--set", "eval_every=3",
-        "--set", "ckpt_every=3", "--set", "workers=0", "--set", "val_pairs=2", "--set", "batch_size=2",
-        "--set", "time_limit_min=0", "--set", "loss.positives=32", "--set", "loss.negatives=8"]
 
 
 def test_grid_choice_and_score_agree(toy_dataset, tmp_path, capsys, repo_module):

@@ -8,15 +8,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from vit_fast import FAST
 
 from benchmark.train.vit_config import load_vit_config, paper, tiny
 from dataprep.cli import main
 from dataprep.errors import LinecorrError
-
-FAST = ["--set", "model.image_size=128", "--set", "data.crop=64", "--set", "model.dim=32", "--set", "model.heads=2",
-        "--set", "model.depth=1", "--set", "model.multiplex_layers=1", "--set", "steps=3", "--set", "eval_every=3",
-        "--set", "ckpt_every=3", "--set", "workers=0", "--set", "val_pairs=2", "--set", "batch_size=2",
-        "--set", "time_limit_min=0", "--set", "loss.positives=32", "--set", "loss.negatives=8"]
 
 
 def test_presets_follow_the_paper():

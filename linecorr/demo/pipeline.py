@@ -29,7 +29,7 @@ class DemoConfig:
     train_minutes: float = 2.0  # CPU minutes of the short tiny-AnT training run (shows training works)
     # the trained AnT scored next to the baselines (relative to the repository; skipped when absent): the best
     # v1 model, the v2 `small` run fine-tuned on v1-style renders (the demo renders v1-like exact lines)
-    checkpoint: str = "results/standard/runs/ant-small-v1-extra/best.safetensors"
+    checkpoint: str = "results/standard/runs/ant-small-v1-union/best.safetensors"
 
 
 @dataclass

@@ -70,7 +70,7 @@ def step_committed_ant(ctx) -> StepResult:
     """Score the committed, trained AnT checkpoint on the demo's test split next to the baselines.
 
     The checkpoint (``DemoConfig.checkpoint``, relative to the repository) is the best v1 model
-    (``ant-small-v1-extra``: trained on v2's train split, fine-tuned on v1's and on 120 more characters
+    (``ant-small-v1-union``: trained on v2's train split, fine-tuned on v1's and on 240 more characters
     rendered with v1's settings), trained on other characters than the demo's (those renders use other
     seeds), so this is a held-out test of it.
     """

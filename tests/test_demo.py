@@ -19,3 +19,6 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert "data:image/png;base64" in html
     assert (out / "leaderboard" / "LEADERBOARD.md").is_file()
     assert f"wrote {out / 'report.html'}" in capsys.readouterr().out
+    # a second demo into the same folder replaces the first (the short run's folder included)
+    assert main(["demo", "--out", str(out), "--set", "source=toy", "--set", "clips=3", "--set", "frames=4", "--set", "size=128", "--set", "train_minutes=0.1"]) == 0
+    assert "FAILED" not in (out / "report.html").read_text()

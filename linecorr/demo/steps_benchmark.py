@@ -3,6 +3,7 @@ committed AnT checkpoint next to them, and show that training runs (a short run,
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from linecorr.demo.report import StepResult
@@ -107,6 +108,8 @@ def step_train_ant(ctx) -> StepResult:
     minutes = float(getattr(ctx.cfg, "train_minutes", 2.0))
     cfg = dataclasses.replace(tiny(), time_limit_min=minutes, eval_every=100, ckpt_every=100)
     run = ctx.out / "runs" / "ant_tiny"
+    if run.is_dir():  # the demo's own run of an earlier `make demo`: replaced, as every other step's output is
+        shutil.rmtree(run)
     last = train_ant(cfg, ds.root, run, progress=False)
     m = _score_ant(ctx, last, "ant-tiny-short-run", f"AnT tiny config, a short run: {minutes:g} min of CPU "
                    "training on the demo's train split (shows that training runs; the committed checkpoint "

@@ -78,7 +78,7 @@ def train_ant(cfg: TrainConfig, dataset: str | os.PathLike | Sequence[str | os.P
             a list of them read as one (``open_datasets``: e.g. several renders of a generator).
         streaming: read a published dataset as a stream (pairs drawn in storage order).
     """
-    dataset = dataset_spec(dataset)
+    dataset = dataset_spec(dataset, streaming)
     check_labels(dataset, cfg.train_split, cfg.labels, streaming)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")

@@ -110,7 +110,7 @@ def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike | Sequence[s
         streaming: read a published dataset as a stream (pairs taken in storage order, shuffled
             in a buffer).
     """
-    dataset = dataset_spec(dataset)
+    dataset = dataset_spec(dataset, streaming)
     cfg = resolve_steps(cfg, dataset, streaming)
 
     def build(dist: DistInfo) -> PatchViT:

@@ -11,9 +11,10 @@ import torch
 from benchmark.models.ant.losses import LossOutput, ant_loss
 from benchmark.models.ant.model import AnT
 from benchmark.train.config import TrainConfig
-from benchmark.train.data import PairStream, check_labels, collate, dataset_spec, eval_pairs
+from benchmark.train.data import PairStream, check_labels, collate, eval_pairs
 from benchmark.train.loop import DistInfo, make_loader, run_training
 from dataprep.errors import LinecorrError
+from dataprep.format import dataset_specs
 
 
 def make_loss_fn(cfg: TrainConfig):
@@ -78,7 +79,7 @@ def train_ant(cfg: TrainConfig, dataset: str | os.PathLike | Sequence[str | os.P
             a list of them read as one (``open_datasets``: e.g. several renders of a generator).
         streaming: read a published dataset as a stream (pairs drawn in storage order).
     """
-    dataset = dataset_spec(dataset, streaming)
+    dataset = dataset_specs(dataset, streaming)  # strings: the data workers receive them
     check_labels(dataset, cfg.train_split, cfg.labels, streaming)
     if cfg.labels == "none" and cfg.cycle_weight <= 0:
         raise LinecorrError("labels=none trains with the cycle loss only: set cycle_weight > 0")

@@ -149,23 +149,6 @@ def collate(samples: list[dict]) -> dict[str, torch.Tensor]:
     return {k: torch.stack(v) for k, v in out.items()}
 
 
-def dataset_spec(dataset: str | os.PathLike | Sequence[str | os.PathLike], streaming: bool = False) -> str | list[str]:
-    """One dataset as a string, several as a list of strings (what ``open_datasets`` reads as one).
-
-    Raises:
-        LinecorrError: no dataset; ``streaming`` with several (refused before any is opened).
-    """
-    if isinstance(dataset, (str, os.PathLike)):
-        return os.fspath(dataset)
-    specs = [os.fspath(d) for d in dataset]
-    if not specs:
-        raise LinecorrError("no dataset given")
-    if streaming and len(specs) > 1:
-        raise LinecorrError("--streaming reads one published dataset in storage order; give one dataset",
-                            ", ".join(specs))
-    return specs[0] if len(specs) == 1 else specs
-
-
 def source_name(root: str | Sequence[str]) -> str:
     """What a message names for one dataset or several."""
     return root if isinstance(root, str) else ", ".join(map(str, root))

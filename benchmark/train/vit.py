@@ -20,11 +20,11 @@ import torch
 from benchmark.models.ant.losses import LossOutput
 from benchmark.models.vit.losses import patch_contrastive_loss
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
-from benchmark.train.data import dataset_spec
 from benchmark.train.loop import DistInfo, Trainer, make_loader, run_training
 from benchmark.train.vit_config import VitTrainConfig, vit_config_from_dict
 from benchmark.train.vit_data import PairSource, PairStream, collate, eval_samples
 from dataprep.errors import LinecorrError
+from dataprep.format import dataset_specs
 
 FORMAT = "linecorr-patch-vit"
 
@@ -110,7 +110,7 @@ def train_patch_vit(cfg: VitTrainConfig, dataset: str | os.PathLike | Sequence[s
         streaming: read a published dataset as a stream (pairs taken in storage order, shuffled
             in a buffer).
     """
-    dataset = dataset_spec(dataset, streaming)
+    dataset = dataset_specs(dataset, streaming)  # strings: the data workers receive them
     cfg = resolve_steps(cfg, dataset, streaming)
 
     def build(dist: DistInfo) -> PatchViT:

@@ -1,7 +1,7 @@
 """The linecorr dataset format (docs/FORMAT.md): records, reading, writing, validation."""
 
 from dataprep.format.dataset import Dataset, Frame, read_json
-from dataprep.format.opener import open_dataset, open_datasets
+from dataprep.format.opener import dataset_specs, open_dataset, open_datasets
 from dataprep.format.schema import (
     MATCH_SOURCES,
     PAIR_STATUSES,
@@ -19,6 +19,6 @@ from dataprep.format.writer import DatasetWriter, make_producer
 
 __all__ = [
     "MATCH_SOURCES", "PAIR_STATUSES", "SCHEMA_VERSION", "ClipInfo", "Dataset", "DatasetWriter", "Frame",
-    "Manifest", "Match", "Pair", "Producer", "SegmentTable", "compute_segment_table", "make_producer",
+    "Manifest", "Match", "Pair", "Producer", "SegmentTable", "compute_segment_table", "dataset_specs", "make_producer",
     "open_dataset", "open_datasets", "pair_id", "parse_pair_id", "read_json",
 ]

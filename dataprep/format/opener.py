@@ -79,23 +79,34 @@ def open_dataset(spec: str | os.PathLike, streaming: bool = False) -> Dataset:
     raise FormatError("no such dataset folder", root)
 
 
+def dataset_specs(specs: str | os.PathLike | Sequence[str | os.PathLike], streaming: bool = False) -> str | list[str]:
+    """One spec as a string, several as a list of strings (what :func:`open_datasets` reads as one),
+    checked before anything is opened.
+
+    Raises:
+        FormatError: no spec; ``streaming`` with several specs.
+    """
+    if isinstance(specs, (str, os.PathLike)):
+        return os.fspath(specs)
+    out = [os.fspath(s) for s in specs]
+    if not out:
+        raise FormatError("no dataset given")
+    if streaming and len(out) > 1:
+        raise FormatError("--streaming reads one published dataset in storage order; give one dataset",
+                          ", ".join(out))
+    return out[0] if len(out) == 1 else out
+
+
 def open_datasets(specs: str | os.PathLike | Sequence[str | os.PathLike], streaming: bool = False):
     """``open_dataset`` for one spec; for several, their :class:`~dataprep.format.union.DatasetUnion`
     (training on several renders or collections at once; clip ids prefixed ``"<k>:"``).
 
     Raises:
-        FormatError: as ``open_dataset``, naming the spec; ``streaming`` with several specs.
+        FormatError: as ``open_dataset``, naming the spec; as :func:`dataset_specs`.
     """
-    if isinstance(specs, (str, os.PathLike)):
+    specs = dataset_specs(specs, streaming)
+    if isinstance(specs, str):
         return open_dataset(specs, streaming)
-    specs = [os.fspath(s) for s in specs]
-    if not specs:
-        raise FormatError("no dataset given")
-    if len(specs) == 1:
-        return open_dataset(specs[0], streaming)
-    if streaming:
-        raise FormatError("--streaming reads one published dataset in storage order; give one dataset",
-                          ", ".join(specs))
     from dataprep.format.union import DatasetUnion
 
     return DatasetUnion([open_dataset(s) for s in specs], specs)

@@ -60,13 +60,12 @@ def window_logits(matcher, ds, clips: list[str], progress=None) -> dict[str, tup
 def _window_predictor(consecutive: list, to_ref: dict, ref_labels: np.ndarray, s: int, weight: float):
     """``predict(t, labels_t) -> labels_{t+1}`` of the window whose GT reference is frame ``s``
     (``t`` counts from ``s``): the previous frame's votes plus ``weight`` times the reference's."""
-    from benchmark.metrics import vote_labels
+    from benchmark.metrics import vote_with_reference
 
     def predict(t: int, labels_t: np.ndarray) -> np.ndarray:
-        sources = [(labels_t, consecutive[s + t].softmax(1).numpy(), 1.0)]
-        if t > 0 and weight > 0:  # target s + t + 1 against the window's GT reference s
-            sources.append((ref_labels, to_ref[(s, s + t + 1)].softmax(1).numpy(), weight))
-        return vote_labels(sources)
+        # target s + t + 1 against the window's GT reference s (for t = 0 frame t is the reference)
+        to_reference = (lambda: to_ref[(s, s + t + 1)].softmax(1).numpy()) if t > 0 else None
+        return vote_with_reference(labels_t, consecutive[s + t].softmax(1).numpy(), ref_labels, to_reference, weight)
 
     return predict
 

@@ -1,4 +1,4 @@
-"""Patch-ViT forward speed on a 512 x 512 pair, per stage: the paper model (ViT-B/16, M = 4) and tiny.
+"""Patch-ViT forward speed on a 512 x 512 pair, per stage: the paper model (ViT-B/16, M = 4) and the CPU presets.
 
 Stages: encoder (ViT on both images, one batch), multiplex transformer, similarity (cosine matrix C,
 the paper's S and the normalised S), post-processing of both images (edges, merging, watershed,
@@ -6,7 +6,7 @@ small regions, majority vote) and region matching (eq. 5 + greedy both ways). In
 drawings with ~50 cells (random-weight models give arbitrary similarities; the post-processing is
 timed on them as is). Prints the median of ``--runs`` runs per stage and in total.
 
-    .venv/bin/python benchmarks/bench_vit.py [--runs 5] [--threads 2] [--size 512] [--device cpu|cuda]
+    .venv/bin/python benchmarks/bench_vit.py [--runs 5] [--threads 2] [--size 512] [--device cpu|cuda] [--only small-conv]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matri
 from benchmark.models.vit.postprocess import regions_from_patches
 from benchmark.models.vit.region_match import match_patch_regions, normalized_similarity
 from benchmark.train.loop import amp_dtype as autocast_dtype
-from benchmark.train.vit_config import paper, tiny
+from benchmark.train.vit_config import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # timing.py beside this script, however it is loaded
 from timing import Clock
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--amp", action="store_true", help="bf16 (else fp16) autocast for the encoder and multiplex (GPU)")
-    ap.add_argument("--only", choices=["paper", "tiny"], help="time one model only")
+    ap.add_argument("--only", choices=sorted(PRESETS), help="time one preset only (default: paper, small, small-conv, tiny)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -105,10 +105,8 @@ def main() -> None:
     line_a, line_b = grid_line(args.size, 50, 0), grid_line(args.size, 50, 1)
     print(f"torch {torch.__version__}, {args.threads} threads, device {device}"
           + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""))
-    for name, preset in (("paper", paper), ("tiny", tiny)):
-        if args.only and name != args.only:
-            continue
-        cfg = preset().model
+    for name in [args.only] if args.only else ["paper", "small", "small-conv", "tiny"]:
+        cfg = PRESETS[name]().model
         cfg.image_size = args.size
         bench(name, PatchViT(cfg).eval(), line_a, line_b, args.runs, device, args.amp)
 

@@ -33,6 +33,7 @@ from benchmark.metrics.propagation import (
     propagation_clips,
     transfer_labels,
     vote_labels,
+    vote_with_reference,
 )
 from benchmark.metrics.region import (
     PURITY_THRESHOLD,
@@ -110,4 +111,5 @@ __all__ = [
     "segment_areas",
     "transfer_labels",
     "vote_labels",
+    "vote_with_reference",
 ]

@@ -155,6 +155,33 @@ def vote_labels(sources, *, unmatched_label: int = -1) -> np.ndarray:
     return out
 
 
+def vote_with_reference(prev_labels, prev_match, ref_labels, ref_match, weight: float, *,
+                        unmatched_label: int = -1) -> np.ndarray:
+    """One propagation step in which the colored reference frame votes beside the previous frame.
+
+    The previous frame's votes count 1, the reference's ``weight`` (``vote_labels``); ``weight`` 0 is
+    the benchmark's plain chain. ``linecorr colorize`` and ``benchmarks/ant_reference_votes.py`` both
+    propagate this way.
+
+    Args:
+        prev_labels, prev_match: ``(N_prev,) int`` labels of frame t and frame t+1's match to it (as
+            in ``vote_labels``).
+        ref_labels: ``(N_ref,) int`` labels of the reference frame.
+        ref_match: frame t+1's match to the reference, a zero-argument callable returning it (called
+            only when ``weight`` > 0, so no matcher runs for votes that would not count), or None
+            when frame t is the reference itself.
+        weight: the reference's vote weight, >= 0.
+        unmatched_label: label of a target segment no source votes for.
+
+    Returns:
+        ``(N_{t+1},) int64`` labels.
+    """
+    sources = [(prev_labels, prev_match, 1.0)]
+    if weight > 0 and ref_match is not None:
+        sources.append((ref_labels, ref_match() if callable(ref_match) else ref_match, weight))
+    return vote_labels(sources, unmatched_label=unmatched_label)
+
+
 def transfer_labels(source_labels, match, *, unmatched_label: int = -1) -> np.ndarray:
     """Labels of the target frame from the source frame's labels and one step's match.
 

@@ -6,7 +6,8 @@ mixed precision on a GPU. The paper starts from ImageNet weights; none can be do
 encoder is randomly initialised unless ``pretrained`` names a user-supplied ViT-B/16 checkpoint.
 
 ``small``: ``tiny`` with 6 encoder layers and a 3,000-step schedule: the CPU reference, trained for
-hours in the background and resumable across sessions.
+hours in the background and resumable across sessions. ``small-conv``: ``small`` with a convolutional
+stem instead of the linear patch embedding (``model.stem=conv``).
 
 ``tiny``: the same architecture scaled down to train on 2 shared CPU cores within 15 minutes: d 128,
 4 encoder layers of 4 heads, MLP ratio 2, M = 2, trained on 256 x 256 windows (16 x 16 patches) of the
@@ -128,7 +129,20 @@ def small() -> VitTrainConfig:
     return cfg
 
 
-PRESETS = {"paper": paper, "small": small, "tiny": tiny}
+def small_conv() -> VitTrainConfig:
+    """``small`` with the convolutional stem (``model.stem=conv``, ``vit.ConvStem``) on one input channel:
+    the same schedule, so the two runs differ only in how pixels become tokens.
+
+    The stem costs about a fifth more model time a step (``benchmarks/bench_vit.py``); how the two
+    compare is in docs/PATCH_VIT.md.
+    """
+    cfg = small()
+    cfg.preset = "small-conv"
+    cfg.model.stem, cfg.model.in_chans = "conv", 1
+    return cfg
+
+
+PRESETS = {"paper": paper, "small": small, "small-conv": small_conv, "tiny": tiny}
 
 
 def load_vit_config(name_or_path: str | None, overrides: list[str] | None = None) -> VitTrainConfig:

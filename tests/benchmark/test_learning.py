@@ -6,6 +6,7 @@ loss that ignores its target), which range checks on outputs never catch. CPU, s
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from benchmark.models.ant.model import AnT
@@ -47,7 +48,8 @@ def test_ant_overfits_a_fixed_batch(toy_dataset):
     assert after >= 0.97 and after > before + 0.2, (before, after)
 
 
-def test_patch_vit_overfits_a_fixed_pair(toy_dataset):
+@pytest.mark.parametrize("stem", ["patch", "conv"])
+def test_patch_vit_overfits_a_fixed_pair(toy_dataset, stem):
     from benchmark.models.vit.model import PatchViT
     from benchmark.train.vit import cross_ap
     from benchmark.train.vit import make_loss_fn as vit_loss_fn
@@ -58,7 +60,7 @@ def test_patch_vit_overfits_a_fixed_pair(toy_dataset):
     torch.manual_seed(0)
     cfg = load_vit_config("tiny", ["model.image_size=128", "model.dim=64", "model.depth=1", "model.heads=2",
                                    "model.multiplex_layers=1", "data.crop=128", "loss.positives=256",
-                                   "loss.negatives=64"])
+                                   "loss.negatives=64", f"model.stem={stem}"])
     samples = eval_samples(str(toy_dataset), "train", cfg, 2)
     batch = vit_collate(samples)
     model = PatchViT(cfg.model)
@@ -66,6 +68,6 @@ def test_patch_vit_overfits_a_fixed_pair(toy_dataset):
     before = cross_ap(model.eval(), samples)
     first, last = _fit(model, lambda mod: loss_fn(mod, batch).loss, steps=100, lr=2e-3)
     after = cross_ap(model, samples)
-    print(f"patch-ViT loss {first:.3f} -> {last:.4f}, cross-image patch AP {before:.3f} -> {after:.3f}")
+    print(f"patch-ViT ({stem} stem) loss {first:.3f} -> {last:.4f}, cross-image patch AP {before:.3f} -> {after:.3f}")
     assert last < 0.1 * first, (first, last)
     assert after >= 0.95 and after > before + 0.5, (before, after)

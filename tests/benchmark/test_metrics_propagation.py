@@ -17,6 +17,7 @@ from benchmark.metrics import (
     propagation_clips,
     transfer_labels,
     vote_labels,
+    vote_with_reference,
 )
 from dataprep.errors import LinecorrError
 
@@ -181,3 +182,21 @@ def test_vote_labels_refuses_mismatched_sources_and_bad_weights():
                     [([1, 2], np.ones((2, 2)), -1.0)], [([1, 2], np.ones((2, 2)), float("nan"))], []):
         with pytest.raises(LinecorrError):
             vote_labels(sources)
+
+
+def test_vote_with_reference_lets_the_reference_overturn_the_previous_frame():
+    prev_labels, ref_labels = np.array([5, 6]), np.array([6, 9])
+    prev = np.array([[0.6, 0.4]])  # the one target segment: label 5 from the previous frame
+    ref = np.array([[0.0, 1.0]])  # the reference says 9
+    calls = []
+
+    def ref_match():
+        calls.append(1)
+        return ref
+
+    assert vote_with_reference(prev_labels, prev, ref_labels, ref_match, 0.0).tolist() == [5]
+    assert vote_with_reference(prev_labels, prev, ref_labels, ref, 0.5).tolist() == [5]  # 0.6 > 0.5
+    assert calls == []  # weight 0: the reference's matcher never runs
+    assert vote_with_reference(prev_labels, prev, ref_labels, None, 2.0).tolist() == [5]  # t = 0
+    assert vote_with_reference(prev_labels, prev, ref_labels, ref_match, 1.0).tolist() == [9]
+    assert vote_with_reference(prev_labels, prev, ref_labels, ref, 1.0).tolist() == [9] and calls == [1]

@@ -167,3 +167,29 @@ def test_checkpoint_round_trip(tmp_path):
     ant = save_checkpoint(tmp_path / "ant.safetensors", m, cfg, step=1)
     with pytest.raises(LinecorrError, match="linecorr-patch-vit"):
         load_vit_model(ant)
+
+
+def test_conv_stem_gives_the_patch_grid_and_refuses_linear_patch_weights(tmp_path, model):
+    from benchmark.models.vit.vit import ConvStem
+
+    torch.manual_seed(0)
+    conv = PatchViT(VitModelConfig(image_size=64, dim=32, depth=2, heads=2, mlp_ratio=2.0, multiplex_layers=2,
+                                   stem="conv", in_chans=1, normalize="ink")).eval()
+    assert isinstance(conv.encoder.patch_embed, ConvStem)
+    assert [m.out_channels for m in conv.encoder.patch_embed.convs if isinstance(m, torch.nn.Conv2d)] == [8, 8, 16, 32]
+    a, b = torch.rand(2, 1, 64, 64), torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        fa, fb = conv(a, b)
+        gb, ga = conv(b, a)
+        crop, _ = conv(a[..., :32, :32], b[..., :32, :32], offset=torch.zeros(2, 2, dtype=torch.long))
+    assert fa.shape == fb.shape == (2, 16, 32)
+    assert torch.allclose(fa, ga, atol=1e-5) and torch.allclose(fb, gb, atol=1e-5)
+    assert crop.shape == (2, 4, 32)
+    good = tmp_path / "vit.pth"
+    torch.save(_timm_state(model), good)  # a ViT-B/16-style checkpoint has a 16 x 16 linear patch embedding
+    with pytest.raises(LinecorrError, match="does not fit"):
+        conv.load_encoder_weights(good)
+    with pytest.raises(ValueError, match="power-of-two"):
+        ConvStem(12, 1, 32)
+    with pytest.raises(ValueError, match="stem must be"):
+        PatchViT(VitModelConfig(image_size=64, dim=32, depth=1, heads=2, multiplex_layers=1, stem="cnn"))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.metrics.propagation import vote_labels
+from benchmark.metrics.propagation import vote_with_reference
 from dataprep.errors import LinecorrError
 from dataprep.format import Frame, compute_segment_table
 
@@ -432,10 +432,9 @@ def colorize_sequence(matcher, ref_color: np.ndarray, lines: Iterable[np.ndarray
         problem = segment_count_problem(cur.seg) if names is not None else None
         if problem:
             warn(problem, names[k])
-        sources = [(labels, matcher.match(prev, cur), 1.0)]
-        if k > 0 and cfg.reference_weight > 0:  # for the first frame the previous frame is the reference
-            sources.append((ref_labels, matcher.match(ref, cur), cfg.reference_weight))
-        labels = vote_labels(sources, unmatched_label=-1)
+        # for the first frame the previous frame is the reference
+        labels = vote_with_reference(labels, matcher.match(prev, cur), ref_labels,
+                                     (lambda cur=cur: matcher.match(ref, cur)) if k > 0 else None, cfg.reference_weight)
         rgb = np.where(labels[:, None] >= 0, palette[np.maximum(labels, 0)], 255).astype(np.uint8)
         raw = np.asarray(line)
         out.append(flat_fill(cur.seg, cur.segments.ids, rgb, to_gray(raw) if raw.ndim == 3 else raw,

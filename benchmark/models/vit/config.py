@@ -17,6 +17,8 @@ class VitModelConfig:
 
     image_size: int = 512  # frames are letterboxed to this square side (pixels) before patching
     patch_size: int = 16  # p: patch side in pixels (ViT-B/16: 16)
+    stem: str = "patch"  # patch embedding: "patch" (one p x p stride-p linear map, ViT-B/16, paper) or "conv"
+    #                      (3 x 3 stride-2 convolutions down to the patch grid, Xiao et al. 2021; vit.ConvStem)
     in_chans: int = 3  # gray line art is repeated to RGB so ImageNet ViT weights fit (paper)
     dim: int = 768  # d: token width of the encoder and the multiplex transformer (ViT-B: 768)
     depth: int = 12  # encoder transformer layers (ViT-B: 12)

@@ -41,6 +41,37 @@ class PatchEmbed(nn.Module):
         return self.proj(x).flatten(2).transpose(1, 2)
 
 
+class ConvStem(nn.Module):
+    """A convolutional patch embedding (Xiao et al. 2021, "Early Convolutions Help Transformers See
+    Better"): ``log2(p)`` 3 x 3 stride-2 convolutions (BatchNorm, ReLU) halving the image down to
+    the patch grid, then a 1 x 1 convolution to the token width.
+
+    Why, for line art: the linear patch embedding maps 256 pixels to a token in one step, so a
+    stroke that moves by one pixel inside its patch gives an unrelated token, and a patch never
+    sees the strokes just past its border. The stem's features shift with the strokes and each
+    token sees 31 px around its 16-px patch. Xiao et al. measure faster, more stable optimisation
+    of ViTs trained from scratch, which is how every CPU model here is trained.
+    Image ``(B, C, H, W)`` -> tokens ``(B, H/p * W/p, D)`` in row-major order, like :class:`PatchEmbed`.
+    """
+
+    def __init__(self, patch: int, in_chans: int, dim: int) -> None:
+        super().__init__()
+        levels = patch.bit_length() - 1
+        if patch < 2 or 1 << levels != patch:
+            raise ValueError(f"the conv stem needs a power-of-two patch size, got {patch}")
+        widths = [max(8, dim >> (levels - 1 - i)) for i in range(levels)]  # ..., D/4, D/2, D
+        layers: list[nn.Module] = []
+        c = in_chans
+        for w in widths:
+            layers += [nn.Conv2d(c, w, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+            c = w
+        self.convs = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(c, dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.convs(x)).flatten(2).transpose(1, 2)
+
+
 def sincos_pos_embed(grid: int, dim: int) -> torch.Tensor:
     """``(grid * grid, dim)`` 2-D sine-cosine position embeddings (MAE): half the channels encode the
     row, half the column, each as sines and cosines of geometrically spaced frequencies."""
@@ -65,7 +96,10 @@ class VisionTransformer(nn.Module):
             raise ValueError(f"image_size {cfg.image_size} is not a multiple of patch_size {cfg.patch_size}")
         self.cfg = cfg
         self.grid = cfg.image_size // cfg.patch_size
-        self.patch_embed = PatchEmbed(cfg.patch_size, cfg.in_chans, cfg.dim)
+        if cfg.stem not in ("patch", "conv"):
+            raise ValueError(f"stem must be 'patch' or 'conv', got {cfg.stem!r}")
+        stem = ConvStem if cfg.stem == "conv" else PatchEmbed
+        self.patch_embed = stem(cfg.patch_size, cfg.in_chans, cfg.dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.grid * self.grid, cfg.dim))
         self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.depth))
@@ -87,6 +121,9 @@ class VisionTransformer(nn.Module):
         w = self.patch_embed.proj.weight
         nn.init.trunc_normal_(w.view(w.shape[0], -1), std=math.sqrt(1.0 / w[0].numel()))  # lecun normal
         nn.init.zeros_(self.patch_embed.proj.bias)
+        for m in self.patch_embed.modules():
+            if isinstance(m, nn.Conv2d) and m is not self.patch_embed.proj:
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")  # He init before each ReLU
         for m in self.blocks.modules():
             if isinstance(m, nn.Linear):
                 nn.init.trunc_normal_(m.weight, std=0.02)

@@ -82,7 +82,7 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--update", action="store_true",
                    help="with --check: replace drifted results and their predictions by the re-run ones")
     from benchmark.baselines import BASELINES, REGION_BASELINES
-    from benchmark.models.ant.config import TTA_MODES
+    from benchmark.models import TTA_MODES
     from benchmark.models.registry import MODELS, models_help
 
     p.add_argument("--method", help="run a method instead: " + ", ".join([*BASELINES, "all-baselines"]) +
@@ -119,8 +119,9 @@ def register_score(sub, name: str) -> None:
     p.add_argument("--out", help="result JSON path (single predictions file; default result_<method>.json)")
     p.add_argument("--out-dir", default=".", help="folder for predictions/results of --method (default .)")
     p.add_argument("--tta", choices=TTA_MODES, default="none",
-                   help="with --model ant: test-time augmentation; hflip also matches the pair mirrored left to "
-                        "right and averages the two logit matrices (twice the time; docs/ANT.md). Default none")
+                   help="with --model ant or patch-vit: test-time augmentation; hflip also runs the pair mirrored "
+                        "left to right and averages the two score matrices (twice the model time; docs/ANT.md, "
+                        "docs/PATCH_VIT.md). Default none")
     p.add_argument("--name", help="with --model: the method's name in the result and on the leaderboard (default "
                                   "from the model and its preset, e.g. ant-tiny), e.g. ant-tiny-v2 for a second checkpoint")
     add_config_args(p, "horizon=5", "horizon, pbc_threshold, background_label; region methods also those of "
@@ -361,7 +362,7 @@ def _model_matchers(args) -> list:
     tta = getattr(args, "tta", "none")
     if tta != "none":
         if not hasattr(matcher, "use_tta"):
-            raise LinecorrError(f"--tta {tta}: --model {args.model} has no test-time augmentation (ant has)")
+            raise LinecorrError(f"--tta {tta}: --model {args.model} has no test-time augmentation (ant and patch-vit have)")
         matcher.use_tta(tta)
     if args.name:  # a second checkpoint of one preset gets its own name on the leaderboard
         matcher.name = args.name
@@ -369,7 +370,7 @@ def _model_matchers(args) -> list:
 
 
 def register_colorize(sub, name: str) -> None:
-    from benchmark.models.ant.config import TTA_MODES
+    from benchmark.models import TTA_MODES
 
     p = add_command(
         sub, name, "color a sequence of line images from one colored reference frame with a trained AnT",

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="val", help="split (default val)")
     ap.add_argument("--pairs", type=int, default=24, help="GT pairs, spread evenly over the split (default 24; 0 = all)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--tta", default="none", help="the model's test-time augmentation, as `linecorr score --tta`: "
+                                                  "none (default) or hflip")
     args = ap.parse_args(argv)
 
     import torch
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         with one_line_warnings("tb_patch_vit"):
             view = open_dataset_source(args)
             model = PatchVitMatcher.from_checkpoint(args.checkpoint)
+            model.use_tta(args.tta)
             predictors = [get_region_baseline("tb-hungarian-features"), get_region_baseline("tb-nearest-aligned"),
                           SegmentThenMatch("patch-vit", matcher=model)]
             for pred in predictors:

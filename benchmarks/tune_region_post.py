@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="choose only among settings with at most this many predicted regions per GT region "
                          "(default: no cap)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--tta", default="none", help="the model's test-time augmentation, as `linecorr score --tta`: "
+                                                  "none (default) or hflip")
     ap.add_argument("--json", type=Path, default=None, help="write every row and the choice here")
     args = ap.parse_args(argv)
 
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         with one_line_warnings("tune_region_post"):  # e.g. a benchmark render a few pixels off its reference
             view = open_dataset_source(args)
             matcher = load_matcher("patch-vit", args.checkpoint, "cpu")
+            matcher.use_tta(args.tta)
             t0 = time.time()
             bar = lambda it, what: tqdm(it, desc=what, file=sys.stderr, disable=None, leave=False)
             native = matcher.model.cfg.image_size

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from benchmark.models.registry import MODELS, Matcher, ModelSpec, RegionPredictor, get_model, load_matcher
+from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -20,6 +21,22 @@ class MatcherInfo:
     preset: str = ""  # the training preset it started from
     step: int = 0  # optimizer steps it was trained for
     parameters: int = 0  # trainable parameters
+
+
+#: Test-time augmentations of the learned matchers (``use_tta``, ``linecorr score --tta``): "hflip" also
+#: runs the pair mirrored left to right and averages the two score matrices (AnT: logits; patch-ViT: cosines).
+TTA_MODES = ("none", "hflip")
+
+
+def check_tta(mode: str) -> str:
+    """``mode`` if it is one of :data:`TTA_MODES`.
+
+    Raises:
+        LinecorrError: an unknown mode (it may come from a script's command line).
+    """
+    if mode not in TTA_MODES:
+        raise LinecorrError(f"tta={mode!r} is not one of {', '.join(TTA_MODES)}")
+    return mode
 
 
 def count_parameters(model) -> int:

@@ -131,6 +131,8 @@ def test_a_mirrored_model_result_records_tta_and_reproduces(toy_dataset, tmp_pat
     assert main(["score", "--method", "nearest-aligned", "--tta", "hflip", "--dataset", str(toy_dataset)]) != 0
     assert "--tta goes with --model" in capsys.readouterr().err
     vit = Path(__file__).resolve().parents[2] / "results/v2/runs/patch-vit-tiny/best.safetensors"
-    assert main(["score", "--model", "patch-vit", "--checkpoint", str(vit), "--tta", "hflip",
-                 "--dataset", str(toy_dataset), "--out-dir", str(tmp_path)]) != 0
-    assert "--model patch-vit has no test-time augmentation" in capsys.readouterr().err
+    assert main(["score", "--model", "patch-vit", "--checkpoint", str(vit), "--tta", "hflip", "--name", "vit-flip",
+                 "--protocol", "regions", "--set", "max_pairs=2", "--dataset", str(toy_dataset),
+                 "--out-dir", str(tmp_path)]) == 0
+    region = json.loads((tmp_path / "result_vit-flip_regions.json").read_text())
+    assert region["method"]["params"]["cfg"]["tta"] == "hflip" and "--tta" in region["provenance"]["command"]

@@ -44,3 +44,10 @@ def test_the_script_scores_three_matchers_on_one_partition(toy_dataset, tmp_path
     assert len({r[1].split()[2] for r in rows}) == 1  # one partition: the same ARI for all three
     assert script.main(["--checkpoint", str(tmp_path / "none.safetensors"), "--dataset", str(toy_dataset)]) == 1
     assert "checkpoint is missing" in capsys.readouterr().err
+    # the model's test-time augmentation, as `linecorr score --tta`
+    assert script.main(["--checkpoint", str(run / "best.safetensors"), "--dataset", str(toy_dataset),
+                        "--pairs", "1", "--tta", "hflip"]) == 0
+    assert script.main(["--checkpoint", str(run / "best.safetensors"), "--dataset", str(toy_dataset),
+                        "--tta", "vflip"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: tta='vflip' is not one of none, hflip"

@@ -193,3 +193,26 @@ def test_conv_stem_gives_the_patch_grid_and_refuses_linear_patch_weights(tmp_pat
         ConvStem(12, 1, 32)
     with pytest.raises(ValueError, match="stem must be"):
         PatchViT(VitModelConfig(image_size=64, dim=32, depth=1, heads=2, multiplex_layers=1, stem="cnn"))
+
+
+def test_hflip_tta_averages_the_mirrored_pair_in_the_original_patch_order(model):
+    from benchmark.models.vit.matcher import PatchVitMatcher
+
+    rng = np.random.default_rng(0)
+    a = np.where(rng.random((64, 64)) < 0.1, 0, 255).astype(np.uint8)
+    b = np.where(rng.random((64, 64)) < 0.1, 0, 255).astype(np.uint8)
+    m = PatchVitMatcher(model)
+    plain = m.similarity(a, b).cos
+    m.use_tta("hflip")
+    both = m.similarity(a, b).cos
+    mirrored = m.similarity(a[:, ::-1], b[:, ::-1]).cos
+    # patch (r, c) of the mirrored pair is patch (r, 3 - c) of the pair: its hflip view is the pair's plain view
+    order = np.arange(16).reshape(4, 4)[:, ::-1].ravel()
+    order = np.concatenate([order, order + 16])
+    assert np.allclose(mirrored[np.ix_(order, order)], both, atol=1e-5)
+    assert not np.allclose(both, plain, atol=1e-3) and np.allclose(np.diag(both), 1, atol=1e-5)
+    # a frame that is not square: padding masks are mirrored with it and the result stays finite
+    tall = m.similarity(a[:, :40], b[:, :40])
+    assert tall.cos.shape == (32, 32) and np.isfinite(tall.cos).all()
+    with pytest.raises(LinecorrError, match="hflip"):
+        m.use_tta("vflip")

@@ -30,7 +30,3 @@ class AntModelConfig:
     cnn_bucket: int = 32  # CNN batches are padded (repeating crops) to a multiple of this: few distinct shapes,
     #                       because every new batch shape costs oneDNN ~2x time and cache memory on CPU
 
-
-#: Test-time augmentations of the AnT matcher (``AntMatcher.use_tta``, ``--tta``): "hflip" also
-#: matches the pair mirrored left to right and averages the two logit matrices.
-TTA_MODES = ("none", "hflip")

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from benchmark.models import MatcherInfo, count_parameters
-from benchmark.models.ant.config import TTA_MODES, AntModelConfig
+from benchmark.models import MatcherInfo, check_tta, count_parameters
+from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
-from dataprep.errors import LinecorrError
 
 
 @dataclass
@@ -105,14 +104,12 @@ class AntMatcher:
         return cls(model, info, device)
 
     def use_tta(self, mode: str) -> None:
-        """Set the test-time augmentation (one of :data:`TTA_MODES`); recorded in ``cfg.tta``.
+        """Set the test-time augmentation (one of ``benchmark.models.TTA_MODES``); recorded in ``cfg.tta``.
 
         Raises:
             LinecorrError: an unknown mode (it may come from a script's command line).
         """
-        if mode not in TTA_MODES:
-            raise LinecorrError(f"tta={mode!r} is not one of {', '.join(TTA_MODES)}")
-        self.cfg.tta = mode
+        self.cfg.tta = check_tta(mode)
 
     def _frame_inputs(self, frame, mirror: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """``_frame_tensors`` of ``frame``, cut once while it is among the last few frames seen."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from benchmark.models import MatcherInfo, count_parameters
+from benchmark.models import MatcherInfo, check_tta, count_parameters
 from benchmark.models.vit.inputs import Letterbox, letterbox_for, segment_patch_weights
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
@@ -36,6 +36,7 @@ class VitMatcherInfo(MatcherInfo):
     depth: int = 0  # encoder layers
     multiplex_layers: int = 0  # M
     image_size: int = 0  # model input side (px)
+    tta: str = "none"  # test-time augmentation: "none" or "hflip" (cosines averaged with the mirrored pair's)
 
 
 @dataclass
@@ -48,6 +49,11 @@ class PairSimilarity:
     line_b: np.ndarray  # (S, S) float32 same for B
     box_a: Letterbox  # how A sits in the input
     box_b: Letterbox  # how B sits in the input
+
+
+def _mirror(x: np.ndarray, on: bool) -> np.ndarray:
+    """``x`` mirrored along its last axis (left-right for an image or a patch grid) when ``on``."""
+    return x[..., ::-1] if on else x
 
 
 class PatchVitMatcher:
@@ -98,22 +104,48 @@ class PatchVitMatcher:
             self._cache.clear()  # similarities at the old size no longer apply
             self.model.cfg.image_size = self.cfg.image_size = size
 
+    def use_tta(self, mode: str) -> None:
+        """Set the test-time augmentation (one of ``benchmark.models.TTA_MODES``); recorded in ``cfg.tta``.
+
+        Raises:
+            LinecorrError: an unknown mode.
+        """
+        if check_tta(mode) != self.cfg.tta:
+            self._cache.clear()  # similarities of the other mode no longer apply
+        self.cfg.tta = mode
+
     @torch.inference_mode()
     def similarity(self, line_a: np.ndarray, line_b: np.ndarray) -> PairSimilarity:
-        """Cosine matrix of a pair of ``(H, W) uint8`` line images (0 = ink)."""
+        """Cosine matrix of a pair of ``(H, W) uint8`` line images (0 = ink).
+
+        With ``cfg.tta == "hflip"`` the mean of the pair's cosines and those of the pair mirrored
+        left to right (whole letterboxed inputs mirrored, padding masks with them, and the mirrored
+        features put back in the original patch order): the training pairs were mirrored at random
+        (``data.hflip``), so both views are in the model's distribution.
+        """
         mc = self.model.cfg
         box_a = letterbox_for(line_a.shape, mc.image_size, mc.patch_size)
         box_b = letterbox_for(line_b.shape, mc.image_size, mc.patch_size)
         la, lb = box_a.line(line_a), box_b.line(line_b)
         va, vb = box_a.patch_valid(), box_b.patch_valid()
-        t = lambda x: torch.from_numpy(x)[None, None].to(self.device)
-        masks = {}
-        if not (va.all() and vb.all()):
-            masks = {"mask_a": torch.from_numpy(va)[None].to(self.device),
-                     "mask_b": torch.from_numpy(vb)[None].to(self.device)}
-        fa, fb = self.model(t(la), t(lb), **masks)
-        cos = cosine_matrix(fa, fb)[0].float().cpu().numpy()
+        g = box_a.grid
+        total = None
+        for mirror in (False, True) if self.cfg.tta == "hflip" else (False,):
+            masks = {}
+            if not (va.all() and vb.all()):
+                masks = {"mask_a": self._tensor(_mirror(va.reshape(g, g), mirror).reshape(1, -1)),
+                         "mask_b": self._tensor(_mirror(vb.reshape(g, g), mirror).reshape(1, -1))}
+            fa, fb = self.model(self._tensor(_mirror(la, mirror)[None, None]),
+                                self._tensor(_mirror(lb, mirror)[None, None]), **masks)
+            if mirror:  # back to the original patch order
+                fa, fb = (f.reshape(1, g, g, -1).flip(2).reshape(1, g * g, -1) for f in (fa, fb))
+            cos = cosine_matrix(fa, fb)[0].float()
+            total = cos if total is None else total + cos
+        cos = (total / (2 if self.cfg.tta == "hflip" else 1)).cpu().numpy()
         return PairSimilarity(cos, np.concatenate([va, vb]), la, lb, box_a, box_b)
+
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
 
     def _pair(self, fa, fb) -> PairSimilarity:
         key = (getattr(fa, "clip", None), getattr(fa, "frame", None), getattr(fb, "clip", None),

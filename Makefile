@@ -63,6 +63,9 @@ ANT_CROP24_CKPT ?= results/v2/runs/ant-small-crop24/best.safetensors
 ANT_LONG_CKPT ?= results/v2/runs/ant-small-long/best.safetensors
 VIT_SMALL_CKPT ?= results/v2/runs/patch-vit-small/best.safetensors
 VIT_SMALL_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02 --set match.threshold=0.005
+# small with the convolutional stem (results/v2/runs/patch-vit-small-conv/TRAINED.md), thresholds tuned on val
+VIT_CONV_CKPT ?= results/v2/runs/patch-vit-small-conv/best.safetensors
+VIT_CONV_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02 --set match.threshold=0.02
 benchmark: setup
 	@for s in $(V2_STYLES); do d=results/v2/$$s; \
 	  test -f $$d/result_lightglue-vote.json || $(VENV)/bin/linecorr score --method all-baselines --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
@@ -76,6 +79,7 @@ benchmark: setup
 	  test -f $$d/result_ant-small-long.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_LONG_CKPT) --name ant-small-long --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_ant-small-long-flip.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_LONG_CKPT) --name ant-small-long-flip --tta hflip --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_patch-vit-small_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_SMALL_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_SMALL_POST) || exit 1; \
+	  test -f $$d/result_patch-vit-small-conv_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CONV_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_CONV_POST) || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard
 

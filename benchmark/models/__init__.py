@@ -39,6 +39,11 @@ def check_tta(mode: str) -> str:
     return mode
 
 
+def tta_views(mode: str) -> tuple[bool, ...]:
+    """The views a matcher runs for ``mode``: ``(False,)`` as drawn, ``(False, True)`` with the mirror image."""
+    return (False, True) if mode == "hflip" else (False,)
+
+
 def count_parameters(model) -> int:
     """Number of trainable parameters of a ``torch.nn.Module``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

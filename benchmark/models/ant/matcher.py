@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from benchmark.models import MatcherInfo, check_tta, count_parameters
+from benchmark.models import MatcherInfo, check_tta, count_parameters, tta_views
 from benchmark.models.ant.config import AntModelConfig
 from benchmark.models.ant.crops import frame_inputs
 from benchmark.models.ant.model import AnT, fold_batchnorm
@@ -124,7 +124,7 @@ class AntMatcher:
     def logits(self, fa, fb) -> torch.Tensor:
         """``(N_b, N_a) float32`` match logits on the model's device (eq. 4 before the softmax),
         averaged over the views of ``cfg.tta``. Needs at least one segment in each frame."""
-        views = (False, True) if self.cfg.tta == "hflip" else (False,)
+        views = tta_views(self.cfg.tta)
         total = None
         for mirror in views:
             ca, ba = self._frame_inputs(fa, mirror)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from benchmark.models import MatcherInfo, check_tta, count_parameters
+from benchmark.models import MatcherInfo, check_tta, count_parameters, tta_views
 from benchmark.models.vit.inputs import Letterbox, letterbox_for, segment_patch_weights
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
 from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
@@ -130,7 +130,8 @@ class PatchVitMatcher:
         va, vb = box_a.patch_valid(), box_b.patch_valid()
         g = box_a.grid
         total = None
-        for mirror in (False, True) if self.cfg.tta == "hflip" else (False,):
+        views = tta_views(self.cfg.tta)
+        for mirror in views:
             masks = {}
             if not (va.all() and vb.all()):
                 masks = {"mask_a": self._tensor(_mirror(va.reshape(g, g), mirror).reshape(1, -1)),
@@ -141,7 +142,7 @@ class PatchVitMatcher:
                 fa, fb = (f.reshape(1, g, g, -1).flip(2).reshape(1, g * g, -1) for f in (fa, fb))
             cos = cosine_matrix(fa, fb)[0].float()
             total = cos if total is None else total + cos
-        cos = (total / (2 if self.cfg.tta == "hflip" else 1)).cpu().numpy()
+        cos = (total / len(views)).cpu().numpy()
         return PairSimilarity(cos, np.concatenate([va, vb]), la, lb, box_a, box_b)
 
     def _tensor(self, x: np.ndarray) -> torch.Tensor:

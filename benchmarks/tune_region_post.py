@@ -19,9 +19,15 @@ them: with a high enough merge threshold F1 grows while ARI falls and the cluste
 most that much (the rows above it are still printed and written, marked).
 
 Beyond the paper's three thresholds it can also search ``post.enclosed_min`` (stroke-enclosed pieces
-as regions of their own), ``match.weighting`` (``vote`` or ``pixels``), ``match.max_matches`` and the
-input side at scoring time (``image_size``: more patches per drawing); each defaults to the one
-value ``linecorr score`` would use.
+as regions of their own), ``match.weighting`` (``vote`` or ``pixels``), ``match.max_matches``, the
+motion prior (``match.position_sigma``, ``match.area_sigma``: region pairs weighted by how well they
+agree with the model's own patch matches, ``benchmark.models.vit.region_motion``) and the input side
+at scoring time (``image_size``: more patches per drawing); each defaults to the one value
+``linecorr score`` would use.
+
+``--min-precision`` / ``--min-recall`` choose an operating point: the best F1 among the settings
+whose mean region precision and recall reach those floors (e.g. a baseline's figures on the same
+pairs, to find a setting that is above it on both; the rows below a floor are still printed).
 
 Example:
     python benchmarks/tune_region_post.py --checkpoint results/v2/runs/patch-vit-tiny/best.safetensors \\
@@ -56,16 +62,19 @@ def f1(p: float, r: float) -> float:
 
 def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list[float], matches: list[float],
          cfg=None, progress=None, enclosed: list[float] | None = None, weightings: list[str] | None = None,
-         max_matches: list[int] | None = None, image_sizes: list[int] | None = None) -> list[dict]:
-    """Score every (image size, merge, edge, enclosed, match, weighting, max matches) setting on
+         max_matches: list[int] | None = None, image_sizes: list[int] | None = None,
+         positions: list[float] | None = None, areas: list[float] | None = None) -> list[dict]:
+    """Score every (image size, merge, edge, enclosed, match, weighting, max matches, position sigma,
+    area sigma) setting on
     ``n_pairs`` pairs of ``split``.
 
     Args:
         matcher: a ``PatchVitMatcher`` (its ``post`` / ``match_cfg`` / input size are changed in turn).
         ds: the dataset (or a view of some clips / pair gaps).
         cfg: the ``RegionScoreConfig`` whose other settings (GT regions, 55 % rule) apply.
-        enclosed, weightings, max_matches, image_sizes: values of ``post.enclosed_min``,
-            ``match.weighting``, ``match.max_matches`` and ``image_size`` (None = ``cfg``'s only).
+        enclosed, weightings, max_matches, image_sizes, positions, areas: values of
+            ``post.enclosed_min``, ``match.weighting``, ``match.max_matches``, ``image_size``,
+            ``match.position_sigma`` and ``match.area_sigma`` (None = ``cfg``'s only).
 
     Returns:
         One row per setting: the settings, ``pairs`` and the means of ``region/precision``,
@@ -84,6 +93,8 @@ def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list
     weightings = weightings or [cfg.match.weighting]
     max_matches = max_matches or [cfg.match.max_matches]
     image_sizes = image_sizes or [cfg.image_size or matcher.model.cfg.image_size]
+    positions = positions or [cfg.match.position_sigma]
+    areas = areas or [cfg.match.area_sigma]
     pids = ds.pair_ids(split)
     if not pids:
         raise LinecorrError(f"split {split!r} has no pairs", ds.root)
@@ -107,39 +118,57 @@ def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list
             matcher.post = dataclasses.replace(cfg.post, merge_threshold=merge, edge_threshold=edge, enclosed_min=enc)
             for pair, fa, fb, maps, ps in pairs:
                 regions = matcher.region_pair(ps)  # once per post setting; only the matching changes below
-                for thr, weighting, top in itertools.product(matches, weightings, max_matches):
+                for thr, weighting, top, pos, area in itertools.product(matches, weightings, max_matches,
+                                                                        positions, areas):
                     matcher.match_cfg = dataclasses.replace(cfg.match, threshold=thr, weighting=weighting,
-                                                            max_matches=top)
+                                                            max_matches=top, position_sigma=pos, area_sigma=area)
                     pred = matcher.predict_from(ps, regions, patch_level=False)
                     row, _ = score_pair(pred, fa, fb, pair, cfg, gt_maps=maps)
-                    key = (size, merge, edge, enc, thr, weighting, top)
+                    key = (size, merge, edge, enc, thr, weighting, top, pos, area)
                     rows_by_setting.setdefault(key, []).append(row)
     out = []
     keys = ("region/precision", "region/recall", "region/ari", "region/miou_p2g", "region/miou_g2p",
             "region/cluster_ratio")
-    for (size, merge, edge, enc, thr, weighting, top), rows in rows_by_setting.items():
+    for (size, merge, edge, enc, thr, weighting, top, pos, area), rows in rows_by_setting.items():
         m = mean_rows(rows)
         row = {"merge_threshold": merge, "edge_threshold": edge, "match_threshold": thr, "enclosed_min": enc,
-               "weighting": weighting, "max_matches": top, "image_size": size, "pairs": len(rows)}
+               "weighting": weighting, "max_matches": top, "position_sigma": pos, "area_sigma": area,
+               "image_size": size, "pairs": len(rows)}
         row.update({k: float(m.get(k, np.nan)) for k in keys})
         row["region/f1"] = f1(row["region/precision"], row["region/recall"])
         out.append(row)
     return sorted(out, key=lambda r: -r["region/f1"])
 
 
-def choose(rows: list[dict], max_cluster_ratio: float | None = None) -> dict:
-    """The best-F1 row (``rows`` sorted as :func:`tune` returns them) within the cluster-ratio cap.
+def within(row: dict, max_cluster_ratio: float | None = None, min_precision: float | None = None,
+           min_recall: float | None = None) -> bool:
+    """Whether a row meets the cap on the cluster ratio and the floors on region precision / recall
+    (rates in [0, 1]; None = no limit)."""
+    return ((max_cluster_ratio is None or row["region/cluster_ratio"] <= max_cluster_ratio)
+            and (min_precision is None or row["region/precision"] >= min_precision)
+            and (min_recall is None or row["region/recall"] >= min_recall))
+
+
+def choose(rows: list[dict], max_cluster_ratio: float | None = None, min_precision: float | None = None,
+           min_recall: float | None = None) -> dict:
+    """The best-F1 row (``rows`` sorted as :func:`tune` returns them) that is :func:`within` the limits.
 
     Raises:
-        LinecorrError: no row has a cluster ratio at or below ``max_cluster_ratio``.
+        LinecorrError: no row is.
     """
     from dataprep.errors import LinecorrError
 
-    ok = [r for r in rows if max_cluster_ratio is None or r["region/cluster_ratio"] <= max_cluster_ratio]
+    ok = [r for r in rows if within(r, max_cluster_ratio, min_precision, min_recall)]
     if not ok:
-        low = min(r["region/cluster_ratio"] for r in rows)
-        raise LinecorrError(f"no setting has a cluster ratio <= {max_cluster_ratio:g} (lowest: {low:.2f}); "
-                            "raise --max-cluster-ratio or try lower --merge values")
+        if max_cluster_ratio is not None and not any(within(r, max_cluster_ratio) for r in rows):
+            low = min(r["region/cluster_ratio"] for r in rows)
+            raise LinecorrError(f"no setting has a cluster ratio <= {max_cluster_ratio:g} (lowest: {low:.2f}); "
+                                "raise --max-cluster-ratio or try lower --merge values")
+        best_p = max(r["region/precision"] for r in rows)
+        best_r = max(r["region/recall"] for r in rows)
+        raise LinecorrError(f"no setting reaches the precision / recall floors (best precision {100 * best_p:.2f}, "
+                            f"best recall {100 * best_r:.2f}, not necessarily in one setting); lower the floors "
+                            "or widen the grid")
     return ok[0]
 
 
@@ -157,6 +186,9 @@ def set_flags(row: dict, model_image_size: int | None = None) -> str:
         flags += f" --set match.weighting={row['weighting']}"
     if row.get("max_matches", RegionMatchConfig.max_matches) != RegionMatchConfig.max_matches:
         flags += f" --set match.max_matches={row['max_matches']}"
+    for key in ("position_sigma", "area_sigma"):
+        if row.get(key, 0.0) != getattr(RegionMatchConfig, key):
+            flags += f" --set match.{key}={row[key]:g}"
     if row.get("image_size") and row["image_size"] != model_image_size:
         flags += f" --set image_size={row['image_size']}"
     return flags
@@ -180,11 +212,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="match.weighting values: vote (the paper, default), pixels")
     ap.add_argument("--max-matches", dest="max_matches", type=lambda t: [int(v) for v in _floats(t)], default=None,
                     help="match.max_matches values (default 2)")
+    ap.add_argument("--position-sigma", dest="positions", type=_floats, default=None,
+                    help="match.position_sigma values (motion prior, fraction of the input side; 0 = off, the default)")
+    ap.add_argument("--area-sigma", dest="areas", type=_floats, default=None,
+                    help="match.area_sigma values (log-area factor of the motion prior; 0 = off, the default)")
     ap.add_argument("--image-size", dest="image_sizes", type=lambda t: [int(v) for v in _floats(t)], default=None,
                     help="input sides in px, multiples of the patch size (default: the checkpoint's)")
     ap.add_argument("--max-cluster-ratio", dest="max_cr", type=float, default=None,
                     help="choose only among settings with at most this many predicted regions per GT region "
                          "(default: no cap)")
+    ap.add_argument("--min-precision", dest="min_p", type=float, default=None,
+                    help="choose only among settings with at least this mean region precision, in %% (default: none)")
+    ap.add_argument("--min-recall", dest="min_r", type=float, default=None,
+                    help="choose only among settings with at least this mean region recall, in %% (default: none)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--tta", default="none", help="the model's test-time augmentation, as `linecorr score --tta`: "
                                                   "none (default) or hflip")
@@ -209,26 +249,36 @@ def main(argv: list[str] | None = None) -> int:
             native = matcher.model.cfg.image_size
             rows = tune(matcher, view, args.split, args.pairs, args.merge, args.edge, args.match, progress=bar,
                         enclosed=args.enclosed, weightings=args.weighting, max_matches=args.max_matches,
-                        image_sizes=args.image_sizes)
-            best = choose(rows, args.max_cr)
+                        image_sizes=args.image_sizes, positions=args.positions, areas=args.areas)
     except LinecorrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     pct = lambda v: f"{100 * v:6.2f}"
-    print(f"{'size':>5} {'merge':>6} {'edge':>6} {'encl':>5} {'match':>6} {'weight':>6} {'top':>3} | "
+    floors = (args.max_cr, None if args.min_p is None else args.min_p / 100,
+              None if args.min_r is None else args.min_r / 100)
+    print(f"{'size':>5} {'merge':>6} {'edge':>6} {'encl':>5} {'match':>6} {'weight':>6} {'top':>3} "
+          f"{'pos':>5} {'area':>4} | "
           f"{'P':>6} {'R':>6} {'F1':>6} | {'ARI':>6} {'mIoU':>6} {'CR':>5}")
     for r in rows:
-        over = args.max_cr is not None and r["region/cluster_ratio"] > args.max_cr
         print(f"{r['image_size']:5d} {r['merge_threshold']:6g} {r['edge_threshold']:6g} {r['enclosed_min']:5g} "
-              f"{r['match_threshold']:6g} {r['weighting']:>6} {r['max_matches']:3d} | "
+              f"{r['match_threshold']:6g} {r['weighting']:>6} {r['max_matches']:3d} "
+              f"{r['position_sigma']:5g} {r['area_sigma']:4g} | "
               f"{pct(r['region/precision'])} {pct(r['region/recall'])} {pct(r['region/f1'])} | "
               f"{pct(r['region/ari'])} {pct(r['region/miou_p2g'])} {r['region/cluster_ratio']:5.2f}"
-              + (" (over the cluster-ratio cap)" if over else ""))
+              + ("" if within(r, *floors) else " (outside the cap / floors)"))
+    try:
+        best = choose(rows, *floors)
+    except LinecorrError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     cap = "" if args.max_cr is None else f", cluster ratio <= {args.max_cr:g}"
+    cap += "" if args.min_p is None else f", precision >= {args.min_p:g}"
+    cap += "" if args.min_r is None else f", recall >= {args.min_r:g}"
     print(f"best on {best['pairs']} {args.split} pairs{cap} ({time.time() - t0:.0f} s): {set_flags(best, native)}")
     if args.json:
         record = {"checkpoint": args.checkpoint, "dataset": str(view.root), "line_style": args.line_style or "all",
                   "split": args.split, "objective": "region/f1", "max_cluster_ratio": args.max_cr,
+                  "min_precision": args.min_p, "min_recall": args.min_r,
                   "best": best, "set": set_flags(best, native), "rows": rows}
         save_result(record, args.json)  # NaN (no pure match at all) as null
         print(f"wrote {args.json}")

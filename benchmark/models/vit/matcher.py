@@ -195,7 +195,7 @@ class PatchVitMatcher:
         ra, rb = regions or self.region_pair(ps)
         norm = normalized_similarity(ps.cos, self.model.cfg.temperature)
         matches, s_ab, _ = match_patch_regions(norm, ra.patch_region, rb.patch_region, self.match_cfg,
-                                               ra.regions, rb.regions, self.model.cfg.patch_size)
+                                               ra.regions, rb.regions, self.model.cfg.patch_size, ps.valid)
         return RegionPrediction(
             map_a=ps.box_a.to_frame(ra.regions), map_b=ps.box_b.to_frame(rb.regions), matches=matches,
             similarity=self.paper_similarity(ps) if patch_level else None,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmark.models.vit.inputs import letterbox_for, segment_patch_weights
+from benchmark.models.vit.region_motion import motion_prior
 
 
 @dataclass
@@ -38,6 +39,12 @@ class RegionMatchConfig:
     # "pixels" = every patch it touches, weighted by the share of its pixels there, so a region
     # smaller than a patch (post.enclosed_min) still has a similarity.
     weighting: str = "vote"
+    # Motion prior (``region_motion``; not in the paper; 0 = off): each pair's eq.-5 score is also
+    # weighted by exp(-d^2 / 2 sigma^2), d = distance (a fraction of the input side) between B's
+    # region and where the model's own patch matches carry A's region (and back). It separates
+    # small neighbouring regions, whose eq.-5 scores are alike because they share patches.
+    position_sigma: float = 0.0
+    area_sigma: float = 0.0  # with the motion prior: also weighted by their log-area ratio, this sigma (0 = off)
 
 
 def normalized_similarity(cos: np.ndarray, temperature: float) -> np.ndarray:
@@ -125,16 +132,18 @@ def match_regions(s_ab: np.ndarray, s_ba: np.ndarray, cfg: RegionMatchConfig | N
 
 def match_patch_regions(sim: np.ndarray, region_a: np.ndarray, region_b: np.ndarray,
                         cfg: RegionMatchConfig | None = None, map_a: np.ndarray | None = None,
-                        map_b: np.ndarray | None = None,
-                        patch: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        map_b: np.ndarray | None = None, patch: int = 16,
+                        valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eq. 5 + greedy matching from the full normalised matrix and the patch region ids.
 
     Args:
         sim: ``(2N, 2N)`` normalised patch similarity (A first).
         region_a, region_b: ``(N,) int`` region id (1..R) of each patch, 0 = none.
         map_a, map_b: ``(S, S) int`` model-resolution region maps (0 = ink), needed for
-            ``cfg.weighting == "pixels"``.
-        patch: p, for ``"pixels"``.
+            ``cfg.weighting == "pixels"`` and for the motion prior.
+        patch: p, for ``"pixels"`` and the motion prior.
+        valid: ``(2N,) bool`` patches inside the frames (not letterbox padding), for the motion
+            prior; None = all.
 
     Returns:
         ``matches`` ``(K, 2) int64`` region *ids* (A, B), ``s_ab`` ``(R_a, R_b)``, ``s_ba`` ``(R_b, R_a)``.
@@ -153,4 +162,12 @@ def match_patch_regions(sim: np.ndarray, region_a: np.ndarray, region_b: np.ndar
         raise ValueError(f"match.weighting must be 'vote' or 'pixels', got {cfg.weighting!r}")
     s_ab = region_similarity(sim[:n, n:], ma, mb)
     s_ba = region_similarity(sim[n:, :n], mb, ma)
+    if cfg.position_sigma > 0 or cfg.area_sigma > 0:
+        if map_a is None or map_b is None:
+            raise ValueError("the motion prior (match.position_sigma / match.area_sigma) needs the region maps")
+        prior_ab, prior_ba = motion_prior(sim[:n, n:], sim[n:, :n], map_a, map_b, region_a, region_b, patch,
+                                          cfg.position_sigma, cfg.area_sigma,
+                                          valid=None if valid is None else (valid[:n], valid[n:]),
+                                          n_regions=s_ab.shape)
+        s_ab, s_ba = s_ab * prior_ab, s_ba * prior_ba
     return match_regions(s_ab, s_ba, cfg) + 1, s_ab, s_ba

@@ -66,6 +66,11 @@ VIT_SMALL_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02
 # small with the convolutional stem (results/v2/runs/patch-vit-small-conv/TRAINED.md), thresholds tuned on val
 VIT_CONV_CKPT ?= results/v2/runs/patch-vit-small-conv/best.safetensors
 VIT_CONV_POST ?= --set post.merge_threshold=0.08 --set post.edge_threshold=0.02 --set match.threshold=0.02
+# the same checkpoint on `extracted` at 768 px with the motion prior (docs/PATCH_VIT.md, "The motion prior"),
+# chosen on val without and with test-time mirroring
+VIT_MOTION_POST ?= --set image_size=768 --set post.merge_threshold=0.16 --set post.edge_threshold=0.02 \
+  --set match.threshold=0.001 --set post.enclosed_min=0.1 --set match.weighting=pixels --set match.max_matches=1 \
+  --set match.area_sigma=1
 benchmark: setup
 	@for s in $(V2_STYLES); do d=results/v2/$$s; \
 	  test -f $$d/result_lightglue-vote.json || $(VENV)/bin/linecorr score --method all-baselines --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
@@ -80,6 +85,8 @@ benchmark: setup
 	  test -f $$d/result_ant-small-long-flip.json || $(VENV)/bin/linecorr score --model ant --checkpoint $(ANT_LONG_CKPT) --name ant-small-long-flip --tta hflip --benchmark v2 --line-style $$s --out-dir $$d || exit 1; \
 	  test -f $$d/result_patch-vit-small_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_SMALL_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_SMALL_POST) || exit 1; \
 	  test -f $$d/result_patch-vit-small-conv_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CONV_CKPT) --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_CONV_POST) || exit 1; \
+	  test $$s != extracted || test -f $$d/result_patch-vit-small-conv-motion_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CONV_CKPT) --name patch-vit-small-conv-motion --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_MOTION_POST) --set match.position_sigma=0.02 || exit 1; \
+	  test $$s != extracted || test -f $$d/result_patch-vit-small-conv-motion-flip_regions.json || $(VENV)/bin/linecorr score --model patch-vit --checkpoint $(VIT_CONV_CKPT) --name patch-vit-small-conv-motion-flip --tta hflip --protocol regions --benchmark v2 --line-style $$s --out-dir $$d $(VIT_MOTION_POST) --set match.position_sigma=0.03 || exit 1; \
 	done
 	$(VENV)/bin/linecorr leaderboard results/v2/*/result_*.json results/standard/result_*.json --out leaderboard
 

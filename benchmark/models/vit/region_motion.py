@@ -92,7 +92,7 @@ def region_centroids(region_map: np.ndarray, n_regions: int) -> tuple[np.ndarray
 
 def moved_centroids(centroids: np.ndarray, patch_region: np.ndarray, cross: np.ndarray, use_b: np.ndarray,
                     transform: np.ndarray, patch: int, min_patches: int) -> np.ndarray:
-    """``(R, 2)`` where each region's centroid lands in the other image (steps 2 of the module doc).
+    """``(R, 2)`` where each region's centroid lands in the other image (step 2 of the module doc).
 
     Args:
         centroids: ``(R, 2)`` region centroids (px).

@@ -95,6 +95,15 @@ def tune(matcher, ds, split: str, n_pairs: int, merges: list[float], edges: list
     image_sizes = image_sizes or [cfg.image_size or matcher.model.cfg.image_size]
     positions = positions or [cfg.match.position_sigma]
     areas = areas or [cfg.match.area_sigma]
+    from benchmark.models.vit.postprocess import check_post_config
+    from benchmark.models.vit.region_match import check_match_config
+
+    for enc in enclosed:
+        check_post_config(dataclasses.replace(cfg.post, enclosed_min=enc))
+
+    for weighting, top, pos, area in itertools.product(weightings, max_matches, positions, areas):
+        check_match_config(dataclasses.replace(cfg.match, weighting=weighting, max_matches=top,
+                                               position_sigma=pos, area_sigma=area))
     pids = ds.pair_ids(split)
     if not pids:
         raise LinecorrError(f"split {split!r} has no pairs", ds.root)

@@ -69,6 +69,12 @@ def test_grid_choice_and_score_agree(toy_dataset, tmp_path, capsys, repo_module)
                  "--split", "val", "--protocol", "regions", "--out-dir", str(res), "--set", "image_size=100"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "image_size=100" in err[0]
+    # an unusable grid value fails before any work, in one line
+    assert tune.main(["--checkpoint", str(ckpt), "--dataset", str(toy_dataset), "--pairs", "1",
+                      "--position-sigma", "0,-0.5", "--json", str(tmp_path / "bad.json")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "match.position_sigma must be >= 0" in err[0]
+    assert not (tmp_path / "bad.json").exists()
 
 
 def test_bad_checkpoint_is_one_line(toy_dataset, tmp_path, capsys, repo_module):

@@ -120,3 +120,22 @@ def test_the_area_factor_prefers_the_partner_of_like_size():
 def test_patch_centers_are_row_major_pixel_centres():
     xy = patch_centers(2, 4)
     assert xy.tolist() == [[2, 2], [6, 2], [2, 6], [6, 6]]
+
+
+def test_unusable_match_and_post_values_are_one_line_errors():
+    from benchmark.models.vit.postprocess import PostprocessConfig, check_post_config
+    from benchmark.models.vit.region_match import check_match_config
+    from dataprep.errors import LinecorrError
+
+    ok = RegionMatchConfig(position_sigma=0.02, area_sigma=1.0)
+    assert check_match_config(ok) is ok
+    for bad, text in ((RegionMatchConfig(weighting="area"), "match.weighting"),
+                      (RegionMatchConfig(position_sigma=-0.1), "match.position_sigma"),
+                      (RegionMatchConfig(area_sigma=-1), "match.area_sigma"),
+                      (RegionMatchConfig(max_matches=-2), "match.max_matches")):
+        with pytest.raises(LinecorrError, match=text):
+            check_match_config(bad)
+    with pytest.raises(LinecorrError, match="post.linkage"):
+        check_post_config(PostprocessConfig(linkage="complete"))
+    with pytest.raises(LinecorrError, match="post.enclosed_min"):
+        check_post_config(PostprocessConfig(enclosed_min=-1))

@@ -22,8 +22,13 @@ import torch
 from benchmark.models import MatcherInfo, check_tta, count_parameters, tta_views
 from benchmark.models.vit.inputs import Letterbox, letterbox_for, segment_patch_weights
 from benchmark.models.vit.model import PatchViT, cosine_matrix, similarity_matrix
-from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, regions_from_patches
-from benchmark.models.vit.region_match import RegionMatchConfig, match_patch_regions, normalized_similarity
+from benchmark.models.vit.postprocess import ImageRegions, PostprocessConfig, check_post_config, regions_from_patches
+from benchmark.models.vit.region_match import (
+    RegionMatchConfig,
+    check_match_config,
+    match_patch_regions,
+    normalized_similarity,
+)
 from benchmark.region_score import RegionPrediction
 from dataprep.errors import LinecorrError
 
@@ -92,9 +97,10 @@ class PatchVitMatcher:
         reaches them.
 
         Raises:
-            LinecorrError: ``image_size`` is not a positive multiple of the patch size.
+            LinecorrError: ``image_size`` is not a positive multiple of the patch size, or a ``post`` /
+                ``match`` value is unusable (``check_post_config``, ``check_match_config``).
         """
-        self.post, self.match_cfg = cfg.post, cfg.match
+        self.post, self.match_cfg = check_post_config(cfg.post), check_match_config(cfg.match)
         size = int(getattr(cfg, "image_size", 0) or 0)
         if size:
             p = self.model.cfg.patch_size

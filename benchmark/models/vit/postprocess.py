@@ -61,6 +61,26 @@ class PostprocessConfig:
     enclosed_min: float = 0.0
 
 
+#: Values of ``PostprocessConfig.linkage``.
+LINKAGES = ("average", "single")
+
+
+def check_post_config(cfg: PostprocessConfig) -> PostprocessConfig:
+    """``cfg`` when its values are usable, so that a bad ``--set post.KEY=VALUE`` fails before any work.
+
+    Raises:
+        LinecorrError: an unknown linkage, or a negative size or margin.
+    """
+    from dataprep.errors import LinecorrError
+
+    if cfg.linkage not in LINKAGES:
+        raise LinecorrError(f"post.linkage must be one of {', '.join(LINKAGES)}, got {cfg.linkage!r}")
+    for key in ("sigma", "border_width", "seed_margin", "min_region", "enclosed_min"):
+        if getattr(cfg, key) < 0:
+            raise LinecorrError(f"post.{key} must be >= 0, got {getattr(cfg, key)}")
+    return cfg
+
+
 # ---- 1. edges ------------------------------------------------------------------------------------
 
 def edge_map(line: np.ndarray, sigma: float = 1.0) -> np.ndarray:
@@ -196,7 +216,7 @@ def merge_patches(sim: np.ndarray, edges: np.ndarray, patch: int, cfg: Postproce
             if sym[np.ix_(cl.members[a], cl.members[b])].mean() < cfg.merge_threshold:
                 continue
         elif cfg.linkage != "single":
-            raise ValueError(f"linkage must be 'average' or 'single', got {cfg.linkage!r}")
+            raise ValueError(f"linkage must be one of {', '.join(LINKAGES)}, got {cfg.linkage!r}")
         cl.union(a, b)
     roots = np.array([cl.find(i) for i in range(n)])
     return np.unique(roots, return_inverse=True)[1].astype(np.int64)

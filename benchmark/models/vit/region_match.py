@@ -47,6 +47,26 @@ class RegionMatchConfig:
     area_sigma: float = 0.0  # with the motion prior: also weighted by their log-area ratio, this sigma (0 = off)
 
 
+#: Values of ``RegionMatchConfig.weighting``.
+WEIGHTINGS = ("vote", "pixels")
+
+
+def check_match_config(cfg: RegionMatchConfig) -> RegionMatchConfig:
+    """``cfg`` when its values are usable, so that a bad ``--set match.KEY=VALUE`` fails before any work.
+
+    Raises:
+        LinecorrError: an unknown weighting, or a negative sigma or cap.
+    """
+    from dataprep.errors import LinecorrError
+
+    if cfg.weighting not in WEIGHTINGS:
+        raise LinecorrError(f"match.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.weighting!r}")
+    for key in ("position_sigma", "area_sigma", "max_matches"):
+        if getattr(cfg, key) < 0:
+            raise LinecorrError(f"match.{key} must be >= 0 (0 = off), got {getattr(cfg, key)}")
+    return cfg
+
+
 def normalized_similarity(cos: np.ndarray, temperature: float) -> np.ndarray:
     """``S[p, q] / S[p, p] = exp((C_pq - C_pp) / tau)``: S rescaled by its diagonal, in (0, 1].
 
@@ -159,7 +179,7 @@ def match_patch_regions(sim: np.ndarray, region_a: np.ndarray, region_b: np.ndar
         ra, rb = int(region_a.max(initial=0)), int(region_b.max(initial=0))
         ma, mb = membership(region_a, ra), membership(region_b, rb)
     else:
-        raise ValueError(f"match.weighting must be 'vote' or 'pixels', got {cfg.weighting!r}")
+        raise ValueError(f"match.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.weighting!r}")
     s_ab = region_similarity(sim[:n, n:], ma, mb)
     s_ba = region_similarity(sim[n:, :n], mb, ma)
     if cfg.position_sigma > 0 or cfg.area_sigma > 0:

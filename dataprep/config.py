@@ -192,6 +192,24 @@ def replace_from_dict(base: T, data: dict) -> T:
     return dataclasses.replace(base, **changes)
 
 
+def check_values(cfg: T, prefix: str, choices: dict[str, tuple] | None = None,
+                 non_negative: tuple[str, ...] = ()) -> T:
+    """``cfg`` when every field named in ``choices`` holds one of its values and every field in
+    ``non_negative`` is >= 0, so that a bad ``--set PREFIX.KEY=VALUE`` fails before any work.
+
+    Raises:
+        LinecorrError: the first field that is not, named ``PREFIX.KEY``.
+    """
+    for key, allowed in (choices or {}).items():
+        if getattr(cfg, key) not in allowed:
+            raise LinecorrError(f"{prefix}.{key} must be one of {', '.join(map(str, allowed))}, "
+                                f"got {getattr(cfg, key)!r}")
+    for key in non_negative:
+        if getattr(cfg, key) < 0:
+            raise LinecorrError(f"{prefix}.{key} must be >= 0, got {getattr(cfg, key)}")
+    return cfg
+
+
 def config_dict(cfg: Any) -> dict:
     """The config as plain JSON-able data (tuples become lists)."""
     return _plain(dataclasses.asdict(cfg))

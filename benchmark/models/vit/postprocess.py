@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from dataprep.config import check_values
 from dataprep.segment.closed_lines import connected_segments
 from dataprep.segment.labelops import relabel_raster
 
@@ -66,19 +67,10 @@ LINKAGES = ("average", "single")
 
 
 def check_post_config(cfg: PostprocessConfig) -> PostprocessConfig:
-    """``cfg`` when its values are usable, so that a bad ``--set post.KEY=VALUE`` fails before any work.
-
-    Raises:
-        LinecorrError: an unknown linkage, or a negative size or margin.
-    """
-    from dataprep.errors import LinecorrError
-
-    if cfg.linkage not in LINKAGES:
-        raise LinecorrError(f"post.linkage must be one of {', '.join(LINKAGES)}, got {cfg.linkage!r}")
-    for key in ("sigma", "border_width", "seed_margin", "min_region", "enclosed_min"):
-        if getattr(cfg, key) < 0:
-            raise LinecorrError(f"post.{key} must be >= 0, got {getattr(cfg, key)}")
-    return cfg
+    """``cfg`` when its values are usable (``dataprep.config.check_values``: a known linkage, no
+    negative size or margin); raises ``LinecorrError`` otherwise."""
+    return check_values(cfg, "post", {"linkage": LINKAGES},
+                        ("sigma", "border_width", "seed_margin", "min_region", "enclosed_min"))
 
 
 # ---- 1. edges ------------------------------------------------------------------------------------

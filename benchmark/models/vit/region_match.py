@@ -27,6 +27,7 @@ import numpy as np
 
 from benchmark.models.vit.inputs import letterbox_for, segment_patch_weights
 from benchmark.models.vit.region_motion import motion_prior
+from dataprep.config import check_values
 
 
 @dataclass
@@ -52,19 +53,9 @@ WEIGHTINGS = ("vote", "pixels")
 
 
 def check_match_config(cfg: RegionMatchConfig) -> RegionMatchConfig:
-    """``cfg`` when its values are usable, so that a bad ``--set match.KEY=VALUE`` fails before any work.
-
-    Raises:
-        LinecorrError: an unknown weighting, or a negative sigma or cap.
-    """
-    from dataprep.errors import LinecorrError
-
-    if cfg.weighting not in WEIGHTINGS:
-        raise LinecorrError(f"match.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.weighting!r}")
-    for key in ("position_sigma", "area_sigma", "max_matches"):
-        if getattr(cfg, key) < 0:
-            raise LinecorrError(f"match.{key} must be >= 0 (0 = off), got {getattr(cfg, key)}")
-    return cfg
+    """``cfg`` when its values are usable (``dataprep.config.check_values``: a known weighting, no
+    negative sigma or cap); raises ``LinecorrError`` otherwise."""
+    return check_values(cfg, "match", {"weighting": WEIGHTINGS}, ("position_sigma", "area_sigma", "max_matches"))
 
 
 def normalized_similarity(cos: np.ndarray, temperature: float) -> np.ndarray:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from dataprep.format.segtable import compute_segment_table
+
 #: Fewer mutual matches than this give no transform (the identity is used).
 MIN_CORRESPONDENCES = 4
 
@@ -75,19 +77,19 @@ def global_motion(cross: np.ndarray, use_a: np.ndarray, use_b: np.ndarray, patch
 
 
 def region_centroids(region_map: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
-    """Centroids and areas of regions 1..R of a map (0 = ink, not counted).
+    """Centroids and areas of regions 1..R of a map (0 = ink, not counted), from its segment table.
 
     Returns:
-        ``(R, 2) float64`` centroids ``(x, y)`` in px (pixel centres; 0 for a region without
-        pixels), ``(R,) float64`` areas in px.
+        ``(R, 2) float64`` centroids ``(x, y)`` in px, measured from the image's corner like the patch
+        centres (0 for a region without pixels), ``(R,) float64`` areas in px.
     """
-    ys, xs = np.nonzero(region_map)
-    ids = region_map[ys, xs].astype(np.int64)
-    area = np.bincount(ids, minlength=n_regions + 1)[1:n_regions + 1].astype(np.float64)
-    safe = np.maximum(area, 1)
-    cx = np.bincount(ids, xs, minlength=n_regions + 1)[1:n_regions + 1] / safe
-    cy = np.bincount(ids, ys, minlength=n_regions + 1)[1:n_regions + 1] / safe
-    return np.stack([cx, cy], 1) + 0.5, area
+    table = compute_segment_table(region_map)
+    keep = table.ids <= n_regions
+    rows = table.ids[keep] - 1
+    centroids, area = np.zeros((n_regions, 2)), np.zeros(n_regions)
+    centroids[rows] = table.centroid[keep] + 0.5  # the table's are pixel indices; +0.5 = pixel centres
+    area[rows] = table.area[keep]
+    return centroids, area
 
 
 def moved_centroids(centroids: np.ndarray, patch_region: np.ndarray, cross: np.ndarray, use_b: np.ndarray,
